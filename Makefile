@@ -1,0 +1,38 @@
+# Two commands from a fresh clone: `make demo` and `make test`. Both install what they need.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEMO_HOME ?= .practice-demo
+
+.PHONY: install demo test bench clean
+
+install: $(STAMP)
+
+# torch first, alone: `torch==2.13.0` takes the CPU build on disk. Then the exact lock with
+# --no-deps, so nothing can drag in a newer torch and its CUDA wheels (see DESIGN.md).
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet --no-deps -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -c "import torch, sentence_transformers, prefect, unstructured, faiss; assert torch.__version__.startswith('2.13.0'), torch.__version__"
+	touch $(STAMP)
+
+demo: install
+	rm -rf $(DEMO_HOME)
+	PRACTICE_HOME=$(DEMO_HOME) $(BIN)/practice ingest examples --community platform-engineering
+	@echo
+	@echo "Second run over the same files (nothing changed, nothing written):"
+	PRACTICE_HOME=$(DEMO_HOME) $(BIN)/practice ingest examples --community platform-engineering
+	@echo
+	PRACTICE_HOME=$(DEMO_HOME) $(BIN)/practice sources
+
+test: install
+	$(BIN)/python -m pytest -q
+
+bench: install
+	$(BIN)/python bench/ingest_throughput.py
+
+clean:
+	rm -rf $(VENV) $(DEMO_HOME) .pytest_cache

@@ -1,0 +1,11 @@
+"""Prefect settings that must be in the environment before `prefect` is imported."""
+
+from __future__ import annotations
+
+import os
+
+from pipeline.config import apply_offline_env, practice_home
+
+apply_offline_env()
+# Keep Prefect's ephemeral database beside our store unless the user points Prefect elsewhere.
+os.environ.setdefault("PREFECT_HOME", str((practice_home() / "prefect").resolve()))

@@ -1,0 +1,359 @@
+"""Ingestion: find sources under paths, parse what is new or changed, store it, prune what vanished.
+
+Incremental by content hash: an unchanged source (same bytes, same parser version, same
+settings) is not parsed and nothing is written for it. Every failure stays with its source:
+it is recorded with the reason and the run goes on (DESIGN.md invariant 5).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from pipeline.models import Passage, Source, SourceKind, SourceStatus, utcnow
+from pipeline.sources import detect
+from pipeline.sources.base import (
+    Bundle,
+    DirBundle,
+    FileBundle,
+    Limits,
+    ParseOptions,
+    SourceError,
+    ZipBundle,
+)
+from pipeline.store import Store
+
+log = logging.getLogger(__name__)
+
+# A folder holding one of these at its root is one source (an export), not a folder of sources.
+EXPORT_MARKERS = ("channels.json", "Posts.xml")
+# Files that sit beside real material and are not sources themselves.
+_SKIP_NAMES = {".DS_Store", "Thumbs.db"}
+# Inside a folder, a file no parser recognises is skipped unless its extension says it was
+# meant to be a source: a broken `.vtt` is a failure to report, a stray `.png` is not.
+SOURCE_EXTENSIONS = frozenset(
+    ".vtt .srt .txt .json .jsonl .ndjson .mbox .zip .md .markdown .erb .html .htm "
+    ".docx .pptx .pdf .eml .msg .rtf .odt".split()
+)
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    """Settings of one ingestion run."""
+
+    community: str | None = None
+    visibility: str = "public"
+    kind: SourceKind | None = None  # force parsers of one kind
+    limits: Limits = field(default_factory=Limits)
+    parse: ParseOptions = field(default_factory=ParseOptions)
+
+    @classmethod
+    def build(
+        cls,
+        community: str | None = None,
+        visibility: str = "public",
+        kind: str | None = None,
+        max_source_bytes: int | None = None,
+        include_bots: bool = False,
+    ) -> "IngestOptions":
+        """Options from plain values, as the CLI and the flow receive them."""
+        return cls(
+            community=community,
+            visibility=visibility,
+            kind=SourceKind(kind) if kind else None,
+            limits=Limits(max_source_bytes=max_source_bytes or Limits().max_source_bytes),
+            parse=ParseOptions(include_bots=include_bots),
+        )
+
+
+@dataclass
+class Outcome:
+    """What happened to one source in a run."""
+
+    uri: str
+    status: str  # new | changed | unchanged | failed | removed | skipped
+    source_id: str | None = None
+    kind: str | None = None
+    format: str | None = None
+    passages: int = 0
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class IngestReport:
+    """The outcome of every source in a run, with counts for the summary."""
+
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        keys = ("new", "changed", "unchanged", "failed", "removed", "skipped")
+        counts = dict.fromkeys(keys, 0)
+        for o in self.outcomes:
+            counts[o.status] += 1
+        return counts
+
+    @property
+    def failures(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status == "failed"]
+
+    @property
+    def passages_written(self) -> int:
+        return sum(o.passages for o in self.outcomes if o.status in ("new", "changed"))
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> "IngestReport":
+        """Rebuild a report from its JSON shape (what the Prefect flow returns)."""
+        return cls([Outcome(**o) for o in data["sources"]])  # type: ignore[union-attr]
+
+    def to_json(self) -> dict[str, object]:
+        """The documented `--json` shape of `practice ingest`."""
+        return {
+            "counts": self.counts,
+            "passages_written": self.passages_written,
+            "sources": [asdict(o) for o in self.outcomes],
+        }
+
+
+# --- discovery (file-system edge) ------------------------------------------------------------
+
+
+@dataclass
+class Candidate:
+    """A source found on disk, or a path that could not be used (with the reason)."""
+
+    uri: str
+    bundle: Bundle | None
+    explicit: bool  # named on the command line, rather than found inside a folder
+    problem: str | None = None
+
+
+def source_uri(path: Path) -> str:
+    """Sources are keyed by absolute path, so the same file is the same source from any cwd."""
+    return str(path.resolve())
+
+
+def discover(paths: Iterable[Path | str], limits: Limits | None = None) -> Iterator[Candidate]:
+    """Walk the given files and folders, yielding each source in a stable order."""
+    limits = limits or Limits()
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            yield Candidate(str(path), None, True, problem="no such file or folder")
+        elif path.is_dir():
+            yield from _walk(path, limits, explicit=True)
+        else:
+            yield Candidate(source_uri(path), _file_bundle(path, limits), True)
+
+
+def _walk(folder: Path, limits: Limits, explicit: bool) -> Iterator[Candidate]:
+    if any((folder / marker).is_file() for marker in EXPORT_MARKERS):
+        yield Candidate(source_uri(folder), DirBundle(folder), explicit)
+        return
+    for child in sorted(folder.iterdir()):
+        if child.name.startswith(".") or child.name in _SKIP_NAMES or child.is_symlink():
+            continue
+        if child.is_dir():
+            yield from _walk(child, limits, explicit=False)
+        elif child.is_file():
+            yield Candidate(source_uri(child), _file_bundle(child, limits), False)
+
+
+def _file_bundle(path: Path, limits: Limits) -> Bundle:
+    # Only .zip archives are opened as folders; DOCX/PPTX/ODT are zips too but are documents.
+    if path.suffix.lower() == ".zip":
+        return ZipBundle(path, limits)
+    return FileBundle(path)
+
+
+def fingerprint(bundle: Bundle, limits: Limits) -> tuple[str, int]:
+    """The content hash and size of a bundle, refusing sources over the size cap."""
+    h = hashlib.sha256()
+    total = 0
+    if isinstance(bundle, (FileBundle, ZipBundle)):
+        total = bundle.path.stat().st_size
+        _check_size(total, limits)
+        with bundle.path.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+        return h.hexdigest(), total
+    for member in bundle.members():
+        data = bundle.read(member)
+        total += len(data)
+        _check_size(total, limits)
+        h.update(member.encode() + b"\0" + hashlib.sha256(data).digest())
+    return h.hexdigest(), total
+
+
+def _check_size(size: int, limits: Limits) -> None:
+    if size > limits.max_source_bytes:
+        raise SourceError(
+            f"too large: {size / 2**20:.1f} MiB, over the {limits.max_source_bytes / 2**20:.1f} MiB cap "
+            "(raise --max-mb / PRACTICE_MAX_SOURCE_MB to ingest it)"
+        )
+
+
+# --- ingestion (pure over a Store) -----------------------------------------------------------
+
+
+def ingest_candidate(store: Store, cand: Candidate, options: IngestOptions) -> Outcome:
+    """Ingest one discovered source: skip it if unchanged, else parse and store it.
+
+    Never raises for bad input: the failure is recorded on the source and returned.
+    """
+    if cand.bundle is None:
+        return Outcome(cand.uri, "failed", error=cand.problem)
+    existing = store.get_source(cand.uri)
+    source_id = Source.id_for(cand.uri)
+    try:
+        content_hash, size = fingerprint(cand.bundle, options.limits)
+    except (SourceError, OSError) as exc:
+        return _record_failure(store, cand.uri, source_id, "", 0, existing, _reason(exc))
+    try:
+        parser = detect(cand.bundle, options.kind)
+    except SourceError as exc:
+        if not cand.explicit and existing is None and not _looks_like_source(cand.uri):
+            # A stray file in a folder (a LICENSE, an image) is skipped, not an error.
+            return Outcome(cand.uri, "skipped", error=str(exc))
+        return _record_failure(store, cand.uri, source_id, content_hash, size, existing, str(exc))
+
+    settings = (options.community, options.visibility)
+    if (
+        existing is not None
+        and existing.status != SourceStatus.removed
+        and existing.content_hash == content_hash
+        and existing.parser_version == f"{parser.name}/{parser.version}"
+        and (existing.community, existing.visibility) == settings
+    ):
+        status = "failed" if existing.status == SourceStatus.failed else "unchanged"
+        return Outcome(
+            cand.uri, status, source_id, _kind(existing.kind), existing.format,
+            existing.passage_count, existing.error, existing.warnings,
+        )  # fmt: skip
+
+    try:
+        parsed = parser.parse(cand.bundle, options.parse)
+        if not parsed.passages:
+            raise SourceError("no text found: the source parsed but holds no passages")
+    except SourceError as exc:
+        return _record_failure(
+            store, cand.uri, source_id, content_hash, size, existing, str(exc),
+            parser_version=f"{parser.name}/{parser.version}", kind=parser.kind, fmt=parser.name,
+        )  # fmt: skip
+    except Exception as exc:  # a parser bug must not take the run down either
+        log.exception("parser %s crashed on %s", parser.name, cand.uri)
+        return _record_failure(
+            store, cand.uri, source_id, content_hash, size, existing,
+            f"internal error in the {parser.name} parser: {type(exc).__name__}: {exc}",
+            parser_version=f"{parser.name}/{parser.version}", kind=parser.kind, fmt=parser.name,
+        )  # fmt: skip
+
+    passages = [Passage.from_draft(d, source_id, seq) for seq, d in enumerate(parsed.passages)]
+    source = Source(
+        id=source_id,
+        kind=parsed.kind,
+        format=parsed.format,
+        uri=cand.uri,
+        content_hash=content_hash,
+        community=options.community,
+        visibility=options.visibility,
+        ingested_at=utcnow(),
+        status=SourceStatus.ok,
+        parser_version=f"{parser.name}/{parser.version}",
+        passage_count=len(passages),
+        size_bytes=size,
+        warnings=parsed.warnings,
+    )
+    store.save_source(source, passages)
+    status = "new" if existing is None or existing.status == SourceStatus.removed else "changed"
+    return Outcome(
+        cand.uri, status, source_id, parsed.kind.value, parsed.format, len(passages),
+        None, parsed.warnings,
+    )  # fmt: skip
+
+
+def _record_failure(
+    store: Store,
+    uri: str,
+    source_id: str,
+    content_hash: str,
+    size: int,
+    existing: Source | None,
+    reason: str,
+    parser_version: str = "",
+    kind: SourceKind | None = None,
+    fmt: str | None = None,
+) -> Outcome:
+    """Store a failed source with its reason, keeping any passages a previous good run stored."""
+    source = Source(
+        id=source_id,
+        kind=kind or (existing.kind if existing else None),
+        format=fmt or (existing.format if existing else None),
+        uri=uri,
+        content_hash=content_hash,
+        community=existing.community if existing else None,
+        visibility=existing.visibility if existing else "public",
+        status=SourceStatus.failed,
+        error=reason,
+        parser_version=parser_version,
+        passage_count=existing.passage_count if existing else 0,
+        size_bytes=size,
+    )
+    store.save_source(source)  # passages untouched: a corrupt update loses nothing already stored
+    return Outcome(uri, "failed", source_id, _kind(source.kind), source.format, 0, reason)
+
+
+def prune(store: Store, roots: Iterable[Path | str], seen: set[str]) -> list[Outcome]:
+    """Mark as removed every stored source under `roots` that this run did not see."""
+    prefixes = [source_uri(Path(r)) for r in roots if Path(r).is_dir()]
+    gone = [
+        s
+        for s in store.list_sources()
+        if s.status != SourceStatus.removed
+        and s.uri not in seen
+        and any(s.uri.startswith(p.rstrip("/") + "/") for p in prefixes)
+    ]
+    store.mark_removed(s.id for s in gone)
+    return [Outcome(s.uri, "removed", s.id, _kind(s.kind), s.format) for s in gone]
+
+
+def ingest_paths(
+    store: Store,
+    paths: Iterable[Path | str],
+    options: IngestOptions | None = None,
+    *,
+    prune_missing: bool = False,
+    progress: Callable[[Outcome], None] | None = None,
+) -> IngestReport:
+    """Ingest every source under `paths` (files or folders), incrementally."""
+    options = options or IngestOptions()
+    paths = list(paths)
+    report = IngestReport()
+    for cand in discover(paths, options.limits):
+        outcome = ingest_candidate(store, cand, options)
+        report.outcomes.append(outcome)
+        if progress:
+            progress(outcome)
+    if prune_missing:
+        seen = {o.uri for o in report.outcomes}
+        report.outcomes.extend(prune(store, paths, seen))
+    return report
+
+
+def _looks_like_source(uri: str) -> bool:
+    path = Path(uri)
+    return path.is_dir() or path.suffix.lower() in SOURCE_EXTENSIONS
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError):
+        return f"cannot read: {exc.strerror or exc}"
+    return str(exc)
+
+
+def _kind(kind: SourceKind | None) -> str | None:
+    return kind.value if kind else None

@@ -1,0 +1,114 @@
+"""The data model shared by every stage (DESIGN.md: one source of truth, pydantic v2)."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class SourceKind(str, Enum):
+    """What a source holds: spoken turns, written messages, or document elements."""
+
+    transcript = "transcript"
+    thread = "thread"
+    document = "document"
+
+
+class SourceStatus(str, Enum):
+    """Outcome of the last ingestion of a source."""
+
+    ok = "ok"
+    failed = "failed"
+    removed = "removed"
+
+
+class PassageKind(str, Enum):
+    """The unit a passage stands for."""
+
+    turn = "turn"  # a transcript turn: one speaker, a time range
+    message = "message"  # a chat message, mail, post, answer or comment
+    element = "element"  # a document element: title, paragraph, list item, table...
+
+
+def short_hash(*parts: str, length: int = 16) -> str:
+    """A stable hex digest of the given parts (the basis of every content-derived id)."""
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part.encode("utf-8"))
+        h.update(b"\x1f")  # unit separator: ("ab","c") and ("a","bc") must differ
+    return h.hexdigest()[:length]
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(timezone.utc)
+
+
+class PassageDraft(BaseModel):
+    """A passage as a parser produces it: text plus provenance, before it has ids.
+
+    Parsers return drafts in reading order; `ingest` numbers them and derives ids, so a
+    parser never needs to know which source id it is writing for.
+    """
+
+    kind: PassageKind
+    text: str
+    author: str | None = None  # speaker of a turn, author of a message
+    start: float | None = None  # seconds from the start of a recording
+    end: float | None = None
+    timestamp: str | None = None  # ISO 8601 time a message was posted
+    # Thread structure: external ids as the source spells them (Slack ts, Message-ID, post id).
+    message_id: str | None = None
+    thread_id: str | None = None  # the root of the thread / meeting this passage belongs to
+    reply_to: str | None = None  # message_id of the message this one answers
+    reactions: dict[str, int] = Field(default_factory=dict)
+    score: int | None = None  # votes
+    accepted: bool | None = None  # accepted answer flag (Stack Exchange)
+    section_path: list[str] = Field(default_factory=list)  # headings above a document element
+    page: int | None = None
+    element_type: str | None = None  # unstructured's category, or post type for Q&A
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+
+class Passage(PassageDraft):
+    """A stored passage: a draft with its place in a source and a content-derived id."""
+
+    id: str
+    source_id: str
+    seq: int
+    content_hash: str
+
+    @classmethod
+    def from_draft(cls, draft: PassageDraft, source_id: str, seq: int) -> "Passage":
+        """Number a draft and derive its id from content + position (same input, same id)."""
+        content_hash = short_hash(draft.text, length=32)
+        pid = short_hash(source_id, str(seq), content_hash, draft.message_id or "")
+        return cls(id=pid, source_id=source_id, seq=seq, content_hash=content_hash, **draft.model_dump())
+
+
+class Source(BaseModel):
+    """One file, export or channel that was ingested (or failed to be)."""
+
+    id: str
+    kind: SourceKind | None = None  # None when a failure came before the kind was known
+    format: str | None = None  # parser name: vtt, srt, slack, mbox, docx...
+    uri: str
+    content_hash: str
+    community: str | None = None
+    visibility: str = "public"
+    ingested_at: datetime = Field(default_factory=utcnow)
+    status: SourceStatus = SourceStatus.ok
+    error: str | None = None
+    parser_version: str = ""
+    passage_count: int = 0
+    size_bytes: int = 0
+    warnings: list[str] = Field(default_factory=list)
+
+    @staticmethod
+    def id_for(uri: str) -> str:
+        """Sources are keyed by where they live, so a changed file keeps its id."""
+        return short_hash(uri)
