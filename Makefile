@@ -19,12 +19,15 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -c "import torch, sentence_transformers, prefect, unstructured, faiss; assert torch.__version__.startswith('2.13.0'), torch.__version__"
 	touch $(STAMP)
 
+DEMO_SOURCES := examples/meetings examples/slack examples/mail examples/docs
+
 demo: install
 	rm -rf $(DEMO_HOME)
-	PRACTICE_HOME=$(DEMO_HOME) $(BIN)/practice ingest examples --community platform-engineering
+	@echo "Ingesting the demo corpus as a Prefect flow (local ephemeral server):"
+	PRACTICE_HOME=$(DEMO_HOME) $(BIN)/practice ingest $(DEMO_SOURCES) --community platform-engineering --flow
 	@echo
 	@echo "Second run over the same files (nothing changed, nothing written):"
-	PRACTICE_HOME=$(DEMO_HOME) $(BIN)/practice ingest examples --community platform-engineering
+	PRACTICE_HOME=$(DEMO_HOME) $(BIN)/practice ingest $(DEMO_SOURCES) --community platform-engineering
 	@echo
 	PRACTICE_HOME=$(DEMO_HOME) $(BIN)/practice sources
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from pipeline.config import apply_offline_env, practice_home
 
 apply_offline_env()
 # Keep Prefect's ephemeral database beside our store unless the user points Prefect elsewhere.
 os.environ.setdefault("PREFECT_HOME", str((practice_home() / "prefect").resolve()))
+# Prefect creates its home without parents and then cannot open its database: make it here.
+Path(os.environ["PREFECT_HOME"]).expanduser().mkdir(parents=True, exist_ok=True)

@@ -112,3 +112,74 @@ class Source(BaseModel):
     def id_for(uri: str) -> str:
         """Sources are keyed by where they live, so a changed file keeps its id."""
         return short_hash(uri)
+
+
+class CandidateKind(str, Enum):
+    """FAQ (question + answer) or pattern (a practice, lesson learned or checklist)."""
+
+    faq = "faq"
+    pattern = "pattern"
+
+
+class ArtefactStatus(str, Enum):
+    """Where a candidate or artefact stands in review."""
+
+    candidate = "candidate"
+    approved = "approved"
+    rejected = "rejected"
+    merged = "merged"
+    stale = "stale"
+
+
+class Evidence(BaseModel):
+    """One passage an item rests on, with a quote that occurs verbatim in that passage's text."""
+
+    passage_id: str
+    quote: str
+    role: str = "support"  # question | answer | runner_up | recommendation | item | context | support
+    score: float | None = None  # e.g. the answer-ranking score of a reply
+
+
+class CandidateDraft(BaseModel):
+    """What an extractor proposes: a FAQ or a pattern, with its evidence and provenance."""
+
+    kind: CandidateKind
+    # FAQ
+    question: str | None = None
+    answer: str | None = None  # None for an open (unanswered) question
+    # pattern
+    name: str | None = None
+    context: str | None = None
+    problem: str | None = None
+    recommendation: str | None = None
+    items: list[str] = Field(default_factory=list)  # checklist items
+    evidence: list[Evidence]
+    extractor: str
+    extractor_version: str
+    llm_model: str | None = None
+    prompt_version: str | None = None
+    confidence: float = 0.5
+
+    @property
+    def is_open_question(self) -> bool:
+        """A question nobody credibly answered."""
+        return self.kind == CandidateKind.faq and not self.answer
+
+    @property
+    def title(self) -> str:
+        """The question of a FAQ, the name of a pattern."""
+        return (self.question if self.kind == CandidateKind.faq else self.name) or ""
+
+    @property
+    def body(self) -> str:
+        """The answer of a FAQ, the recommendation (or checklist) of a pattern."""
+        if self.kind == CandidateKind.faq:
+            return self.answer or ""
+        return self.recommendation or "\n".join(f"- {i}" for i in self.items)
+
+    def derive_id(self) -> str:
+        """Content-derived id: the same proposal from the same evidence gets the same id."""
+        return short_hash(
+            self.extractor, self.kind.value, self.title, self.body,
+            *sorted(e.passage_id for e in self.evidence),
+        )  # fmt: skip

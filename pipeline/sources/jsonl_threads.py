@@ -86,10 +86,17 @@ class JsonlThreadParser:
     version = "1"
 
     def sniff(self, bundle: Bundle) -> bool:
-        """A single .jsonl/.ndjson file whose first line looks like a thread message."""
+        """A single .jsonl/.ndjson file whose first line looks like a thread message.
+
+        A first line that is not JSON at all is claimed too, so a broken thread file fails
+        with the line that is wrong instead of "unsupported format".
+        """
         if bundle.members() != [""] or not bundle.name.lower().endswith(_EXTENSIONS):
             return False
-        first = _first_object(bundle.read(""))
+        data = bundle.read("")
+        first = _first_object(data)
+        if first is None:
+            return bool(data.strip())
         return (
             isinstance(first, dict)
             and "text" in first

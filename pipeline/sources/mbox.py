@@ -172,6 +172,7 @@ _UNDERSCORES = re.compile(r"^\s*_{10,}\s*$")
 _HEADERISH = re.compile(r"^\s*[^\s:]{1,30}:\s")
 _FOOTERISH = re.compile(r"mailing list|listinfo|posting guide|minimal, self-contained|reproducible code", re.I)
 _SCRUBBED = re.compile(r"^\s*\[\[alternative (html )?version deleted\]\]\s*$", re.IGNORECASE)
+_FOOTER_TAIL = re.compile(r"^\s*(https?://|and provide)")
 _NEXT_PART = re.compile(r"^-+ next part -+$")
 
 
@@ -218,7 +219,7 @@ def clean_body(text: str, is_reply: bool) -> str:
         line = lines[i]
         if _UNDERSCORES.match(line) and any(_FOOTERISH.search(x) for x in lines[i + 1 : i + 3]):
             i += 1
-            while i < len(lines) and (_FOOTERISH.search(lines[i]) or re.match(r"^\s*(https?://|and provide)", lines[i])):
+            while i < len(lines) and (_FOOTERISH.search(lines[i]) or _FOOTER_TAIL.match(lines[i])):
                 i += 1
             continue
         if not _SCRUBBED.match(line) and not _MOBILE_FOOTER.match(line):
@@ -258,6 +259,9 @@ def clean_body(text: str, is_reply: bool) -> str:
 
 
 # --------------------------------------------------------------------------- threading
+
+
+_SINGLE_MAIL_SUFFIXES = {".eml", ".msg"}
 
 
 class _Threads:
@@ -304,8 +308,12 @@ class MboxParser:
         if len(members) != 1:
             return False
         names = (bundle.name, members[0])
-        if any(PurePosixPath(n.replace("\\", "/")).suffix.lower() == ".mbox" for n in names if n):
+        suffixes = {PurePosixPath(n.replace("\\", "/")).suffix.lower() for n in names if n}
+        if ".mbox" in suffixes:
             return True
+        if suffixes & _SINGLE_MAIL_SUFFIXES:
+            # A single saved mail may start with a From_ line too; it is a document, not a list.
+            return False
         head = bundle.read(members[0])[:1024]
         return bool(_FROM_LINE.match(head.split(b"\n", 1)[0]))
 
@@ -403,8 +411,8 @@ class MboxParser:
         has_parent = [False] * len(mails)
         first_by_subject: dict[str, int] = {}
         for i, mail in enumerate(mails):
-            linked = [by_id[x] for x in [*mail.references, *([mail.in_reply_to] if mail.in_reply_to else [])] if x in by_id]
-            linked = [j for j in linked if j != i]
+            ancestors = [*mail.references, *([mail.in_reply_to] if mail.in_reply_to else [])]
+            linked = [by_id[x] for x in ancestors if x in by_id and by_id[x] != i]
             for j in linked:
                 threads.union(i, j)
             has_parent[i] = bool(linked)
@@ -423,7 +431,9 @@ class MboxParser:
         result = []
         for i in range(len(mails)):
             root = mails[root_of[threads.find(i)]]
-            result.append(root.message_id or f"<mbox-{short_hash(root.from_line.decode('latin-1'), root.raw.decode('latin-1'))}>")
+            # A root without a Message-ID still needs a stable thread id: hash its bytes.
+            fallback = f"<mbox-{short_hash(root.from_line.decode('latin-1'), root.raw.decode('latin-1'))}>"
+            result.append(root.message_id or fallback)
         return result, [root_of[threads.find(i)] != i for i in range(len(mails))]
 
 

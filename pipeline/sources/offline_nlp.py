@@ -47,7 +47,7 @@ _AUXILIARIES: dict[str, str] = {
 # only counts as a verb where a verb is expected (see _BASE_VERB_CONTEXT); inflected forms
 # ("reviews", "tested", "testing") count anywhere.
 _BASE_VERBS = frozenset(
-    """accept add agree allow apply approve argue arrange ask assign assume attach attend avoid
+    """accept add agree allow book apply approve argue arrange ask assign assume attach attend avoid
     become begin believe belong break bring build buy call cancel care carry catch change check
     choose clean clear close collect come compare complete configure confirm consider contain
     continue contribute control copy cost cover create cut deal decide define delete deliver
@@ -57,12 +57,12 @@ _BASE_VERBS = frozenset(
     identify ignore implement improve include increase inform install introduce involve join
     keep kill know lead learn leave let lie like limit listen live load look lose love maintain
     make manage matter mean measure meet merge mention migrate mind miss monitor move need note
-    notice obtain occur offer open order own pass pay perform pick plan play point prefer
+    notice obtain occur offer open order own pair pass pay perform pick plan play point prefer
     prepare present prevent produce protect prove provide publish pull push put raise reach read
     realise realize receive recognise recognize recommend record reduce refer reflect refuse
     relate release rely remain remember remove repeat replace reply report represent request
     require resolve respond rest restart restore return review revoke rotate run save say schedule
-    see seem sell send serve set share show sign sit sleep solve sort speak spend stand start
+    see seem sell send serve set share show sign sit skip sleep solve sort speak spend stand start
     stay stop store suggest supply support suppose take talk teach tell tend test thank think
     throw track train travel treat try turn understand update upgrade use validate verify visit
     wait walk want warn watch wear win wish wonder work worry write""".split()
@@ -72,6 +72,11 @@ _BASE_VERB_CONTEXT = frozenset(
     """to i we you they not n't never also please can could will would shall should may might
     must do does did 'll 'd ca wo let just always often""".split()
 )
+# Words after which an "-s" form is a plural noun ("the tests"), not a verb ("it tests").
+_NOT_SUBJECTS = frozenset(
+    """a an the this these those my our your their his her its some many all any no few
+    several of for with and or in on at by from into about""".split()
+)
 # Frequent words with a verb-like ending that are not verbs.
 _NOT_VERBS = frozenset(
     """anything bed building ceiling during everything evening feed hundred indeed king kindred
@@ -80,8 +85,13 @@ _NOT_VERBS = frozenset(
 )
 
 
-def _verb_tag(word: str, previous: str | None) -> str | None:
-    """A guessed verb tag for one lower-cased token, or None for a non-verb."""
+def _verb_tag(word: str, previous: str | None, last: bool = False) -> str | None:
+    """A guessed verb tag for one lower-cased token, or None for a non-verb.
+
+    `previous` is the word before it in the sentence (None at the start) and `last` says
+    whether it ends the sentence: "-s" forms are plural nouns far more often than verbs
+    at the start or end of a phrase ("Notes on testing", "release notes").
+    """
     if word in _AUXILIARIES:
         return _AUXILIARIES[word]
     if not word.isalpha() or word in _NOT_VERBS:
@@ -92,13 +102,10 @@ def _verb_tag(word: str, previous: str | None) -> str | None:
         return "VBG"
     if len(word) > 3 and word.endswith("ed"):
         return "VBD"
-    if word.endswith("s") and (
-        word[:-1] in _BASE_VERBS
-        or (word.endswith("es") and word[:-2] in _BASE_VERBS)
-        or (word.endswith("ies") and word[:-3] + "y" in _BASE_VERBS)
-    ):
-        return "VBZ"
-    return None
+    if not word.endswith("s") or previous is None or last or previous in _NOT_SUBJECTS:
+        return None
+    stems = (word[:-1], word[:-2], word[:-3] + "y")  # tests, fixes, applies
+    return "VBZ" if any(stem in _BASE_VERBS for stem in stems) else None
 
 
 class HeuristicEnglish:
@@ -117,15 +124,18 @@ class HeuristicEnglish:
 
     def __call__(self, text: str) -> Any:
         doc = self._nlp(text)
-        previous: str | None = None
-        for token in doc:
-            word = token.lower_
-            if token.is_sent_start:
-                previous = None
-            tag = _verb_tag(word, previous)
-            token.tag_ = tag or ("." if token.is_punct else "NN")
-            if not token.is_punct:
-                previous = word
+        for sentence in doc.sents:
+            words = [t for t in sentence if not t.is_punct and not t.is_space]
+            for token in sentence:
+                token.tag_ = "." if token.is_punct else "NN"
+            # A two-word phrase opening with a base verb is a label ("Release notes", "Code
+            # review"), not an imperative.
+            previous: str | None = None if len(words) > 2 else "<label>"
+            for index, token in enumerate(words):
+                tag = _verb_tag(token.lower_, previous, last=index == len(words) - 1)
+                if tag:
+                    token.tag_ = tag
+                previous = token.lower_
         return doc
 
 

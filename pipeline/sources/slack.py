@@ -207,7 +207,11 @@ class SlackExportParser:
         members = bundle.members()
         if members == [""]:
             return False
-        return _find_root(members) is not None
+        # channels.json alone is enough to claim it: an export with no readable day files
+        # should fail as "Slack export has no messages", not as an unknown format.
+        return _find_root(members) is not None or any(
+            m.count("/") <= 1 and m.rsplit("/", 1)[-1] == "channels.json" for m in members
+        )
 
     def parse(self, bundle: Bundle, options: ParseOptions) -> Parsed:
         """Read every day file of every channel into passages ordered by channel, then time."""

