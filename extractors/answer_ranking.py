@@ -134,7 +134,7 @@ _GREETING = re.compile(
     re.IGNORECASE,
 )
 _CLOSING = re.compile(
-    r"(?:[\s,;-]*(?:"
+    r"(?:(?:^|(?<=[.!?;,:\n)\-]))\s*(?:"
     r"thanks?(?:\s+you)?(?:\s+(?:so|very)\s+much)?(?:\s+(?:in\s+advance|a\s+lot|all|everyone|guys))*"
     r"|thank\s+you(?:\s+(?:so|very)\s+much)?(?:\s+(?:in\s+advance|all|everyone|guys))*"
     r"|tia|thx|cheers|ty|many\s+thanks|much\s+appreciated|appreciate\s+(?:it|your\s+help|any\s+help)"
@@ -155,7 +155,7 @@ def clean_question(text: str) -> str:
     out = _SIGNATURE.sub("", original).strip()
     for _ in range(3):  # "Hi all, hello everyone; ..." / "... Thanks. Regards, X"
         new = _GREETING.sub("", out, count=1).strip()
-        new = _CLOSING.sub("", new).strip()
+        new = _CLOSING.sub("", new).strip().rstrip(";,:-–—").strip()
         if new == out:
             break
         out = new
@@ -485,8 +485,11 @@ def rank_replies(
     return sorted(out, key=lambda x: -x.score)
 
 
-#: Calibrated on the development set (see pipeline/eval_answers.py and is_credible).
-CREDIBLE_THRESHOLD = 0.45
+#: Calibrated on the dev slice only (first 20 % of SemEval-2016 part-2 threads, 134 threads): the
+#: top reply is Good in 75 % of threads overall; at score ≥ 0.9, 84 % of threads keep a credible
+#: answer at 82 % precision, and the rejected 16 % have a Good top reply only 29 % of the time.
+#: Higher thresholds reject more Good answers than bad ones (precision plateaus at ~0.82–0.87).
+CREDIBLE_THRESHOLD = 0.9
 
 
 def is_credible(ranked: RankedReply, threshold: float = CREDIBLE_THRESHOLD) -> bool:

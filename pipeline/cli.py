@@ -104,13 +104,13 @@ def ingest(
         sys.exit(1)
 
 
-def _progress_bar(enabled: bool) -> Any:
+def _progress_bar(enabled: bool, desc: str = "ingesting") -> Any:
     """A progress bar on a terminal; nothing when piped (scripts read our output)."""
     if not enabled or not sys.stderr.isatty():
         return None
     from tqdm import tqdm
 
-    return tqdm(desc="ingesting", unit=" sources", file=sys.stderr, leave=False)
+    return tqdm(desc=desc, unit=" sources", file=sys.stderr, leave=False)
 
 
 def _print_ingest_summary(report: Any) -> None:
@@ -152,6 +152,91 @@ def sources(as_json: bool) -> None:
         click.echo(line)
         if s.error:
             click.echo(f"{'':8} error: {s.error}")
+
+
+@main.command()
+@click.option("--extractor", "names", multiple=True, help="Extractor to run (repeatable) [default: threads, transcripts, documents].")
+@click.option("--llm-model", help="Chat model for the llm extractor, e.g. openai:gpt-4o-mini [default: $PRACTICE_LLM_MODEL].")
+@click.option("--flow", "via_flow", is_flag=True, help="Run as a Prefect flow.")
+@click.option("--json", "as_json", is_flag=True, help="Print the run report as JSON.")
+def extract(names: tuple[str, ...], llm_model: str | None, via_flow: bool, as_json: bool) -> None:
+    """Extract FAQ and pattern candidates from sources not yet extracted (incremental)."""
+    from pipeline.extract import ExtractReport, run_extract
+
+    try:
+        if via_flow:
+            from flows.extract import extract_flow
+
+            data = extract_flow(extractors=list(names) or None, llm_model=llm_model)
+        else:
+            bar = _progress_bar(enabled=not as_json, desc="extracting")
+            try:
+                report = run_extract(list(names) or None, llm_model, progress=(lambda s: bar.update(1)) if bar else None)
+            finally:
+                if bar:
+                    bar.close()
+            data = report.to_json()
+    except KeyError as exc:  # an unknown extractor name
+        raise click.ClickException(str(exc.args[0])) from None
+    if as_json:
+        _emit_json(data)
+        return
+    report = ExtractReport.from_json(data)
+    counts = data["counts"]
+    click.echo(
+        f"Extracted {counts['extracted']} (source, extractor) runs, {counts['unchanged']} unchanged, "
+        f"{counts['failed']} failed: {report.created} candidates created, {report.deleted} removed, "
+        f"{report.dropped} dropped for unverified quotes."
+    )
+    for o in report.outcomes:
+        if o.status == "failed" or o.failures:
+            click.echo(f"  {o.extractor} on {o.uri}: {'; '.join(o.failures)[:500]}")
+
+
+@main.command()
+@click.option("--kind", type=click.Choice(["faq", "pattern"]), help="Only FAQs or only patterns.")
+@click.option("--status", type=click.Choice(["candidate", "approved", "rejected", "merged", "stale"]), help="Only this review status.")
+@click.option("--open", "open_only", is_flag=True, help="Only open (unanswered) questions.")
+@click.option("--limit", type=int, help="Show at most N.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON, with cited evidence.")
+def artefacts(kind: str | None, status: str | None, open_only: bool, limit: int | None, as_json: bool) -> None:
+    """List candidates and artefacts with their evidence (source, speaker/author, time or section, quote)."""
+    from pipeline.citations import candidate_json, format_citation
+    from pipeline.store import open_store
+
+    store = open_store()
+    try:
+        items = store.candidates(kind=kind, status=status)
+        if open_only:
+            items = [c for c in items if c.is_open_question]
+        items = items[:limit] if limit else items
+        passages = store.passages_by_id(e.passage_id for c in items for e in c.evidence)
+        sources = {s.id: s for s in store.list_sources()}
+    finally:
+        store.close()
+    rows = [candidate_json(c, passages, sources) for c in items]
+    if as_json:
+        _emit_json(rows)
+        return
+    if not rows:
+        click.echo("No candidates: run `practice extract` after `practice ingest`.")
+    for r in rows:
+        if r["kind"] == "faq":
+            click.echo(f"[FAQ{' · open' if r['open_question'] else ''}] {r['question']}")
+            if r["answer"]:
+                click.echo(f"    A: {_clip(r['answer'], 300)}")
+        else:
+            click.echo(f"[pattern] {r['name']}  ({r['context'] or ''})")
+            body = r["recommendation"] or "; ".join(r["items"])
+            click.echo(f"    {_clip(body, 300)}")
+        for ev in r["evidence"][:4]:
+            click.echo(f"    · {ev['role']}: \"{_clip(ev['quote'], 120)}\" — {format_citation(ev)}")
+        click.echo(f"    ({r['extractor']} v{r['extractor_version']}, confidence {r['confidence']:.2f}, {r['status']})")
+
+
+def _clip(text: str, n: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 def source_json(s: Any) -> dict[str, Any]:

@@ -15,6 +15,10 @@ OFFLINE_ENV = {
     "UNSTRUCTURED_DISABLE_NOTICE": "1",
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     "TOKENIZERS_PARALLELISM": "false",
+    # model loading draws progress bars on stderr; our own bars are the only ones users should see
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+    "TRANSFORMERS_VERBOSITY": "error",
+    "TRANSFORMERS_NO_ADVISORY_WARNINGS": "1",
 }
 
 

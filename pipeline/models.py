@@ -183,3 +183,17 @@ class CandidateDraft(BaseModel):
             self.extractor, self.kind.value, self.title, self.body,
             *sorted(e.passage_id for e in self.evidence),
         )  # fmt: skip
+
+
+class Candidate(CandidateDraft):
+    """A stored candidate: an extractor's proposal from one source, awaiting dedup and review."""
+
+    id: str
+    source_id: str
+    status: ArtefactStatus = ArtefactStatus.candidate
+    created_at: datetime = Field(default_factory=utcnow)
+
+    @classmethod
+    def from_draft(cls, draft: CandidateDraft, source_id: str) -> "Candidate":
+        """Give a draft its content-derived id."""
+        return cls(id=draft.derive_id(), source_id=source_id, **draft.model_dump())

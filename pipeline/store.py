@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from pipeline.models import Passage, PassageKind, Source, SourceKind, SourceStatus
+from pipeline.models import Candidate, Passage, PassageKind, Source, SourceKind, SourceStatus, utcnow
 
 
 class Store(Protocol):
@@ -30,13 +30,39 @@ class Store(Protocol):
         """Insert or update a source; when `passages` is given they replace its old ones, atomically."""
 
     def mark_removed(self, source_ids: Iterable[str]) -> int:
-        """Mark sources removed and drop their passages; returns how many changed."""
+        """Mark sources removed and drop their passages and candidates; returns how many changed."""
 
     def passages(self, source_id: str | None = None) -> list[Passage]:
         """Passages of one source (or all), in source and reading order."""
 
     def count_passages(self) -> int:
         """How many passages are stored."""
+
+    def extracted_hash(self, source_id: str, extractor: str) -> str | None:
+        """The source content hash an extractor last processed, if any."""
+
+    def replace_candidates(
+        self, source_id: str, extractor: str, content_hash: str, candidates: list[Candidate]
+    ) -> tuple[int, int]:
+        """Make `candidates` the extractor's output for a source; returns (created, deleted)."""
+
+    def forget_extractions(self, source_id: str) -> int:
+        """Drop every candidate and extraction record of a source; returns candidates deleted."""
+
+    def candidates(
+        self,
+        kind: str | None = None,
+        status: str | None = None,
+        source_id: str | None = None,
+        extractor: str | None = None,
+    ) -> list[Candidate]:
+        """Stored candidates, filtered, in creation order."""
+
+    def passages_by_id(self, ids: Iterable[str]) -> dict[str, Passage]:
+        """The passages with the given ids (missing ids are absent from the result)."""
+
+    def cache(self, namespace: str) -> MutableMapping[str, str]:
+        """A persistent key-value cache (used for LLM responses)."""
 
     def close(self) -> None:
         """Release the connection."""
@@ -94,8 +120,39 @@ def _m0001_sources_and_passages(db: sqlite3.Connection) -> None:
     )
 
 
+def _m0002_candidates(db: sqlite3.Connection) -> None:
+    db.executescript(
+        """
+        CREATE TABLE candidates (
+            id TEXT PRIMARY KEY,
+            source_id TEXT NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL,
+            status TEXT NOT NULL,
+            extractor TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            body TEXT NOT NULL  -- the whole candidate as JSON (fields, evidence, provenance)
+        );
+        CREATE INDEX candidates_by_source ON candidates(source_id, extractor);
+        CREATE INDEX candidates_by_kind_status ON candidates(kind, status);
+        -- which source content each extractor has seen: what makes re-runs free
+        CREATE TABLE extraction_state (
+            source_id TEXT NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+            extractor TEXT NOT NULL,
+            content_hash TEXT NOT NULL,
+            extracted_at TEXT NOT NULL,
+            PRIMARY KEY (source_id, extractor)
+        );
+        CREATE TABLE llm_cache (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        """
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _m0001_sources_and_passages,
+    _m0002_candidates,
 ]
 
 
@@ -171,6 +228,9 @@ class SQLiteStore:
         with self._transaction():
             marks = ", ".join("?" for _ in ids)
             self.db.execute(f"DELETE FROM passages WHERE source_id IN ({marks})", ids)
+            # Candidates rest on those passages: their evidence goes with the source.
+            self.db.execute(f"DELETE FROM candidates WHERE source_id IN ({marks})", ids)
+            self.db.execute(f"DELETE FROM extraction_state WHERE source_id IN ({marks})", ids)
             cur = self.db.execute(
                 f"UPDATE sources SET status = ?, passage_count = 0 WHERE id IN ({marks})",
                 [SourceStatus.removed.value, *ids],
@@ -193,6 +253,86 @@ class SQLiteStore:
     def count_passages(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM passages").fetchone()[0])
 
+    # -- candidates ---------------------------------------------------------------------------
+
+    def extracted_hash(self, source_id: str, extractor: str) -> str | None:
+        row = self.db.execute(
+            "SELECT content_hash FROM extraction_state WHERE source_id = ? AND extractor = ?",
+            (source_id, extractor),
+        ).fetchone()
+        return row[0] if row else None
+
+    def replace_candidates(
+        self, source_id: str, extractor: str, content_hash: str, candidates: list[Candidate]
+    ) -> tuple[int, int]:
+        with self._transaction():
+            old = {
+                r[0]
+                for r in self.db.execute(
+                    "SELECT id FROM candidates WHERE source_id = ? AND extractor = ?", (source_id, extractor)
+                )
+            }
+            new = {c.id: c for c in candidates}
+            gone = old - set(new)
+            if gone:
+                marks = ", ".join("?" for _ in gone)
+                self.db.execute(f"DELETE FROM candidates WHERE id IN ({marks})", list(gone))
+            # Existing ids are left untouched: same content, same row (and review state kept).
+            self.db.executemany(
+                "INSERT INTO candidates (id, source_id, kind, status, extractor, created_at, body) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
+                [
+                    (c.id, source_id, c.kind.value, c.status.value, extractor, c.created_at.isoformat(),
+                     c.model_dump_json())
+                    for cid, c in new.items()
+                    if cid not in old
+                ],
+            )  # fmt: skip
+            self.db.execute(
+                "INSERT INTO extraction_state (source_id, extractor, content_hash, extracted_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT(source_id, extractor) DO UPDATE SET "
+                "content_hash = excluded.content_hash, extracted_at = excluded.extracted_at",
+                (source_id, extractor, content_hash, utcnow().isoformat()),
+            )
+            return len(set(new) - old), len(gone)
+
+    def forget_extractions(self, source_id: str) -> int:
+        with self._transaction():
+            cur = self.db.execute("DELETE FROM candidates WHERE source_id = ?", (source_id,))
+            self.db.execute("DELETE FROM extraction_state WHERE source_id = ?", (source_id,))
+            return cur.rowcount
+
+    def candidates(
+        self,
+        kind: str | None = None,
+        status: str | None = None,
+        source_id: str | None = None,
+        extractor: str | None = None,
+    ) -> list[Candidate]:
+        clauses, args = [], []
+        filters = (("kind", kind), ("status", status), ("source_id", source_id), ("extractor", extractor))
+        for column, value in filters:
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                args.append(value)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self.db.execute(f"SELECT body FROM candidates {where} ORDER BY created_at, id", args)
+        return [Candidate.model_validate_json(r[0]) for r in rows]
+
+    def passages_by_id(self, ids: Iterable[str]) -> dict[str, Passage]:
+        ids = list(dict.fromkeys(ids))
+        found: dict[str, Passage] = {}
+        for i in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
+            chunk = ids[i : i + 500]
+            marks = ", ".join("?" for _ in chunk)
+            for row in self.db.execute(f"SELECT * FROM passages WHERE id IN ({marks})", chunk):
+                p = _row_to_passage(row)
+                found[p.id] = p
+        return found
+
+    def cache(self, namespace: str) -> MutableMapping[str, str]:
+        return _SQLiteCache(self, namespace)
+
     def close(self) -> None:
         self.db.close()
 
@@ -200,6 +340,38 @@ class SQLiteStore:
     def _transaction(self) -> Iterator[None]:
         with self.db:
             yield
+
+
+class _SQLiteCache(MutableMapping[str, str]):
+    """A namespaced key-value table, so an LLM answer survives between runs."""
+
+    def __init__(self, store: SQLiteStore, namespace: str) -> None:
+        self.store, self.prefix = store, f"{namespace}:"
+
+    def __getitem__(self, key: str) -> str:
+        row = self.store.db.execute("SELECT value FROM llm_cache WHERE key = ?", (self.prefix + key,)).fetchone()
+        if row is None:
+            raise KeyError(key)
+        return str(row[0])
+
+    def __setitem__(self, key: str, value: str) -> None:
+        with self.store._transaction():
+            self.store.db.execute(
+                "INSERT INTO llm_cache (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (self.prefix + key, value),
+            )
+
+    def __delitem__(self, key: str) -> None:
+        with self.store._transaction():
+            if self.store.db.execute("DELETE FROM llm_cache WHERE key = ?", (self.prefix + key,)).rowcount == 0:
+                raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        rows = self.store.db.execute("SELECT key FROM llm_cache WHERE key LIKE ?", (self.prefix + "%",)).fetchall()
+        return iter([r[0][len(self.prefix) :] for r in rows])
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 def open_store(home: Path | None = None) -> SQLiteStore:

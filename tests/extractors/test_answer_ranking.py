@@ -188,7 +188,7 @@ def test_is_question_false(text: str) -> None:
 
 
 def test_is_credible() -> None:
-    strong = RankedReply("a", 0.9, {"acknowledged": 0.0, "asker": 0.0, "chit_chat": 0.0, "asks_back": 0.0})
+    strong = RankedReply("a", 1.2, {"acknowledged": 0.0, "asker": 0.0, "chit_chat": 0.0, "asks_back": 0.0})
     weak = RankedReply("b", 0.1, {"acknowledged": 0.0, "asker": 0.0, "chit_chat": 0.0, "asks_back": 0.0})
     thanked = RankedReply("c", 0.1, {"acknowledged": 1.0})
     own = RankedReply("d", 2.0, {"asker": 1.0})

@@ -1,0 +1,136 @@
+"""Threads → FAQs, offline: find the threads that ask something and pick the answer that worked.
+
+Replies are ranked by `extractors.answer_ranking` (embedding relevance plus the signals a thread
+carries: author, acknowledgements, reactions, votes, accepted flag, position, substance). The
+best credible reply becomes the answer; runner-ups stay as scored evidence. A question with no
+credible answer becomes an open-question candidate.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from extractors.answer_ranking import RankedReply, Reply, clean_question, is_credible, is_question, rank_replies
+from extractors.base import EmbedFn, ExtractionResult
+from pipeline.models import CandidateDraft, CandidateKind, Evidence, Passage, Source, SourceKind
+
+MAX_QUOTE_CHARS = 600  # a quote is a verbatim prefix of the passage; reviewers open the rest
+RUNNERS_UP = 2
+
+
+class ThreadExtractor:
+    """FAQ candidates from chat, mailing-list and Q&A threads."""
+
+    name = "threads"
+    version = "1"
+    source_kinds = frozenset({SourceKind.thread})
+
+    def __init__(self, embed: EmbedFn | None = None, runners_up: int = RUNNERS_UP) -> None:
+        self._embed = embed
+        self.runners_up = runners_up
+
+    @property
+    def embed(self) -> EmbedFn:
+        """The embedding function (the shared bundled model unless one was injected)."""
+        if self._embed is None:
+            from index.embeddings import shared_embedder
+
+            self._embed = shared_embedder().encode
+        return self._embed
+
+    def run(self, source: Source, passages: list[Passage]) -> ExtractionResult:
+        """One candidate per thread whose opening message asks something."""
+        result = ExtractionResult()
+        for thread in group_threads(passages):
+            root, rest = thread[0], thread[1:]
+            asks = root.element_type == "question" or is_question(root.text)
+            if not asks:
+                continue
+            question = clean_question(_question_text(root))
+            if not question:
+                continue
+            ids = {p.message_id: p.id for p in thread if p.message_id}
+            replies = [_as_reply(p, i, ids) for i, p in enumerate(rest, start=1)]
+            ranked = rank_replies(question, root.author, replies, self.embed) if replies else []
+            result.candidates.append(self._candidate(root, question, rest, ranked))
+        return result
+
+    def _candidate(
+        self, root: Passage, question: str, rest: list[Passage], ranked: list[RankedReply]
+    ) -> CandidateDraft:
+        by_id = {p.id: p for p in rest}
+        evidence = [Evidence(passage_id=root.id, quote=_quote(root.text), role="question")]
+        best = ranked[0] if ranked and is_credible(ranked[0]) else None
+        if best is not None:
+            answer = by_id[best.id]
+            evidence.append(Evidence(passage_id=answer.id, quote=_quote(answer.text), role="answer", score=best.score))
+            for runner in ranked[1 : 1 + self.runners_up]:
+                p = by_id[runner.id]
+                evidence.append(Evidence(passage_id=p.id, quote=_quote(p.text), role="runner_up", score=runner.score))
+        return CandidateDraft(
+            kind=CandidateKind.faq,
+            question=question,
+            answer=by_id[best.id].text.strip() if best else None,
+            evidence=evidence,
+            extractor=self.name,
+            extractor_version=self.version,
+            confidence=_confidence(best),
+        )
+
+
+def group_threads(passages: list[Passage]) -> list[list[Passage]]:
+    """Passages grouped by thread, each in reading order with the root first."""
+    threads: dict[str, list[Passage]] = defaultdict(list)
+    for p in passages:
+        threads[p.thread_id or p.message_id or p.id].append(p)
+    grouped = []
+    for members in threads.values():
+        members.sort(key=lambda p: p.seq)
+        root_id = members[0].thread_id
+        # The root is the message whose id is the thread id, when the source says so.
+        roots = [p for p in members if root_id and p.message_id == root_id]
+        if roots and roots[0] is not members[0]:
+            members.remove(roots[0])
+            members.insert(0, roots[0])
+        grouped.append(members)
+    grouped.sort(key=lambda t: t[0].seq)
+    return grouped
+
+
+def _question_text(root: Passage) -> str:
+    # Stack Exchange questions carry their title as the first line; that is the question.
+    title = root.extra.get("title") or root.extra.get("subject")
+    if root.element_type == "question" and title:
+        return str(title)
+    return root.text
+
+
+def _as_reply(p: Passage, position: int, passage_ids: dict[str, str]) -> Reply:
+    return Reply(
+        id=p.id,
+        text=p.text,
+        author=p.author,
+        position=position,
+        timestamp=p.timestamp,
+        reactions=sum(p.reactions.values()),
+        score=p.score,
+        accepted=p.accepted,
+        reply_to=passage_ids.get(p.reply_to or ""),  # the ranker speaks passage ids
+        author_name=p.author,
+        # Stack Exchange comments credit answers but are not answers themselves.
+        candidate=p.element_type != "comment",
+    )
+
+
+def _quote(text: str) -> str:
+    text = text.strip()
+    if len(text) <= MAX_QUOTE_CHARS:
+        return text
+    cut = text[:MAX_QUOTE_CHARS]
+    return cut[: cut.rfind(" ")] if " " in cut else cut
+
+
+def _confidence(best: RankedReply | None) -> float:
+    if best is None:
+        return 0.3  # an open question is certain to be a question, not an answer
+    return round(min(0.95, max(0.4, 0.5 + best.score / 4)), 3)
