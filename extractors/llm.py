@@ -66,6 +66,7 @@ __all__ = [
     "DEFAULT_CONFIDENCE",
     "ENV_MODEL",
     "Chunk",
+    "LLMConfigError",
     "ExtractionOutput",
     "FAQOut",
     "LLMExtractor",
@@ -219,7 +220,7 @@ def _clock(seconds: float) -> str:
 
 def _attr(value: str) -> str:
     """An attribute value that cannot close its quotes or its tag."""
-    return " ".join(str(value).replace('"', "'").replace("<", "(").replace(">", ")").split())
+    return " ".join(str(value).replace('"', "'").replace("<", "(").split())
 
 
 def _passage_attrs(passage: Passage, reply_label: str | None) -> list[tuple[str, str]]:
@@ -286,6 +287,10 @@ class _Malformed(Exception):
     """The model's answer is not usable JSON of the expected shape."""
 
 
+class LLMConfigError(RuntimeError):
+    """No chat model could be built from the configuration (bad string, missing package, no key)."""
+
+
 _FENCE = re.compile(r"```(?:json|JSON)?[ \t]*\n?(.*?)```", re.DOTALL)
 
 
@@ -334,7 +339,8 @@ def _check_shape(data: Any) -> dict[str, list[Any]]:
     if isinstance(data, list):  # some models wrap the object in a list
         data = data[0] if len(data) == 1 else data
     if not isinstance(data, dict):
-        raise _Malformed(f"schema mismatch: expected a JSON object with 'faqs' and 'patterns', got {type(data).__name__}")
+        got = type(data).__name__
+        raise _Malformed(f"schema mismatch: expected a JSON object with 'faqs' and 'patterns', got {got}")
     if "faqs" not in data and "patterns" not in data:
         keys = ", ".join(sorted(map(str, data))[:8]) or "none"
         raise _Malformed(f"schema mismatch: no 'faqs' or 'patterns' in the response (keys: {keys})")
@@ -455,7 +461,7 @@ class LLMExtractor:
         if self._chat_model is not None:
             return self._chat_model
         if not self.model:
-            raise RuntimeError(
+            raise LLMConfigError(
                 f"no LLM configured: set {ENV_MODEL} (e.g. 'ollama:llama3.1' or 'openai:gpt-4o-mini') "
                 "or pass model= to LLMExtractor"
             )
@@ -464,16 +470,16 @@ class LLMExtractor:
 
             self._chat_model = init_chat_model(self.model, **self.model_kwargs)
         except ImportError as exc:
-            raise RuntimeError(
+            raise LLMConfigError(
                 f"cannot load LLM {self.model!r}: the provider package is not installed: {_one_line(exc)}"
             ) from exc
         except ValueError as exc:
-            raise RuntimeError(
-                f"cannot configure LLM {self.model!r}: {_one_line(exc)} "
-                "(use 'provider:model', e.g. 'openai:gpt-4o-mini' or 'ollama:llama3.1')"
-            ) from exc
+            explained = _explain_value_error(self.model, exc)
+            raise LLMConfigError(f"cannot configure LLM {self.model!r}: {explained}") from exc
         except Exception as exc:  # noqa: BLE001 - e.g. a missing API key raised by the provider client
-            raise RuntimeError(f"cannot set up LLM {self.model!r}: {type(exc).__name__}: {_one_line(exc)}") from exc
+            raise LLMConfigError(
+                f"cannot set up LLM {self.model!r}: {type(exc).__name__}: {_one_line(exc)}"
+            ) from exc
         return self._chat_model
 
     def _structured_runnable(self, chat_model: BaseChatModel) -> Any:
@@ -544,14 +550,20 @@ class LLMExtractor:
         system, user = self.prompt
         kind = source.kind.value if source.kind else "source"
         where = source.uri.rsplit("/", 1)[-1] if source.uri else source.id
-        described = f"{kind} {_attr(where)}" + (f" (community: {_attr(source.community)})" if source.community else "")
+        described = f"{kind} {_attr(where)}"
+        if source.community:
+            described += f" (community: {_attr(source.community)})"
         body = user.replace("{source}", described).replace("{passages}", render_chunk(chunk))
         return [SystemMessage(content=system), HumanMessage(content=body)]
 
     def cache_key(self, chunk: Chunk) -> str:
         """sha256 of the chunk's passage content hashes (in order), the prompt version and the model id."""
         payload = json.dumps(
-            {"passages": [e.cache_part for e in chunk.entries], "prompt": self.prompt_version, "model": self.model_id},
+            {
+                "passages": [e.cache_part for e in chunk.entries],
+                "prompt": self.prompt_version,
+                "model": self.model_id,
+            },
             sort_keys=True,
         )
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
@@ -566,12 +578,22 @@ class LLMExtractor:
         except ValueError as exc:  # a bad prompt version
             result.failures.append(ExtractionFailure(source.id, f"LLM extractor misconfigured: {exc}"))
             return result
+        config_failure: ExtractionFailure | None = None  # one per source, naming every chunk it stopped
         for number, chunk in enumerate(chunks, start=1):
-            where = f"source {source.id} ({source.uri}), chunk {number}/{len(chunks)}, passages {', '.join(chunk.passage_ids)}"
+            ids = ", ".join(chunk.passage_ids)
+            where = f"source {source.id} ({source.uri}), chunk {number}/{len(chunks)}, passages {ids}"
             key = self.cache_key(chunk)
             try:
                 data, cached = self._answer(source, chunk, key)
-            except (_Malformed, RuntimeError) as exc:
+            except LLMConfigError as exc:
+                if config_failure is None:
+                    reason = f"LLM extraction failed for source {source.id} ({source.uri}): {exc}"
+                    log.warning("%s", reason)
+                    config_failure = ExtractionFailure(source.id, reason, [])
+                    result.failures.append(config_failure)
+                config_failure.passage_ids.extend(chunk.passage_ids)
+                continue
+            except _Malformed as exc:
                 reason = f"LLM extraction failed for {where}: {exc}"
                 log.warning("%s", reason)
                 result.failures.append(ExtractionFailure(source.id, reason, chunk.passage_ids))
@@ -588,7 +610,7 @@ class LLMExtractor:
         return result
 
     def _answer(self, source: Source, chunk: Chunk, key: str) -> tuple[dict[str, list[Any]], bool]:
-        """(the chunk's answer, whether it came from the cache). Raises _Malformed / RuntimeError."""
+        """(the chunk's answer, whether it came from the cache). Raises _Malformed / LLMConfigError."""
         cached = self.cache.get(key)
         if cached is not None:
             try:
@@ -619,9 +641,12 @@ class LLMExtractor:
             return _data_from_message(out.get("raw"))
         except _Malformed as exc:
             error = out.get("parsing_error")
-            raise _Malformed(f"{exc}" + (f" (structured output: {_one_line(error)})" if error else "")) from None
+            detail = f" (structured output: {_one_line(error)})" if error else ""
+            raise _Malformed(f"{exc}{detail}") from None
 
-    def _candidates(self, data: dict[str, list[Any]], chunk: Chunk) -> tuple[list[CandidateDraft], int, str | None]:
+    def _candidates(
+        self, data: dict[str, list[Any]], chunk: Chunk
+    ) -> tuple[list[CandidateDraft], int, str | None]:
         """Verified candidates, how many were dropped, and a schema problem.
 
         An item that does not match the schema is dropped (counted) when others do; when none
@@ -679,7 +704,8 @@ class LLMExtractor:
                 continue
             seen.add((passage.id, quote))
             role = (ev.role or "support").strip().lower()
-            kept.append(Evidence(passage_id=passage.id, quote=quote, role=role if role in EVIDENCE_ROLES else "support"))
+            role = role if role in EVIDENCE_ROLES else "support"
+            kept.append(Evidence(passage_id=passage.id, quote=quote, role=role))
         return kept
 
     def _draft(self, kind: CandidateKind, item: FAQOut | PatternOut, evidence: list[Evidence]) -> CandidateDraft:
@@ -710,6 +736,23 @@ class LLMExtractor:
 
 def _clean(value: str | None) -> str | None:
     return (value or "").strip() or None
+
+
+def _explain_value_error(model: str, exc: ValueError) -> str:
+    """langchain's ValueError for a model string, shortened to what the user must change."""
+    text = _one_line(exc, limit=10_000)
+    if "infer model provider" in text or "Unsupported" in text:
+        try:
+            from langchain.chat_models.base import _BUILTIN_PROVIDERS  # private: only for the hint
+
+            known = ", ".join(sorted(_BUILTIN_PROVIDERS))
+        except Exception:  # noqa: BLE001
+            known = "see langchain's init_chat_model documentation"
+        provider = model.split(":", 1)[0] if ":" in model else None
+        what = f"unknown model provider {provider!r}" if provider else "no model provider given"
+        example = "e.g. 'openai:gpt-4o-mini' or 'ollama:llama3.1'"
+        return f"{what}; write 'provider:model', {example} (providers: {known})"
+    return _one_line(exc)
 
 
 def _one_line(value: object, limit: int = 400) -> str:

@@ -1,0 +1,430 @@
+"""Offline transcript extractor: answered questions, decisions, lessons and recommendations.
+
+Reads the turns of one transcript source (a VTT/SRT recording, a plain speaker-turn text, or a
+QMSum file holding many meetings: turns are grouped by `thread_id`, so nothing is paired across
+meetings) and proposes:
+
+FAQ        a substantive question (>= 5 words, not a tag like "right?", not logistics like
+           "can you hear me?", not an action request like "could you set up X?") answered by
+           ANOTHER speaker within the next three turns with >= 8 words. Consecutive turns of the
+           answerer are concatenated. A question that is explicitly left open ("no idea", "let's
+           take it to the list") or addressed to everyone ("does anyone know...") with no answer
+           becomes an open question (answer None, lower confidence). Everything else unanswered
+           is dropped: meetings are full of questions.
+pattern    decisions ("we decided", "we agreed", "let's go with"), lessons ("what worked for us",
+           "lesson learned", "the trick is", "next time we should") and recommendations ("we
+           recommend", "make sure", "Always/Never/Avoid ...", "you should"): one pattern per turn;
+           the category prefixes the context ("decision · meeting 00:12:03–00:12:40").
+
+Filler ({vocalsound}, {disfmarker}, "um", "uh") is removed from display text and from what the
+rules look at; quotes are always exact substrings of the turn text (cut by character spans).
+Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import PurePath
+
+from extractors.base import ExtractionResult, quote_is_verbatim
+from extractors.documents import sentence_spans
+from pipeline.models import CandidateDraft, CandidateKind, Evidence, Passage, Source, SourceKind
+
+__all__ = ["TranscriptExtractor", "clean_speech", "format_time"]
+
+ANSWER_WINDOW = 3  # turns after a question in which another speaker may answer
+MIN_QUESTION_WORDS = 5
+MIN_ANSWER_WORDS = 8
+MAX_ANSWER_TURNS = 3
+MAX_SENTENCE_CHARS = 400
+
+# ---------------------------------------------------------------------------------------------
+# text cleaning
+
+_NOISE_TOKEN = re.compile(r"\{[a-z_]+\}|\[(?:laughter|inaudible|crosstalk|noise|music|applause)[^\]]*\]\.?", re.I)
+_FILLER = re.compile(r"(?i)(?<![\w'])(?:um+|uh+|erm+|er|ah+|hmm+|mm+|mhm|uh-huh|um-hum)(?![\w'])[,.]?")
+_SPACE_PUNCT = re.compile(r"\s+([,.?!;:])")
+
+
+def clean_speech(text: str) -> str:
+    """Display text without noise tokens and fillers ("{vocalsound}", "um", "uh"), spacing fixed."""
+    t = _NOISE_TOKEN.sub(" ", text)
+    t = _FILLER.sub(" ", t)
+    t = re.sub(r"\s+", " ", t)
+    t = _SPACE_PUNCT.sub(r"\1", t)
+    t = re.sub(r"([,;:])(?:\s*[,;:])+", r"\1", t)
+    t = re.sub(r"^[\s,.;:—-]+", "", t).strip()
+    return t[:1].upper() + t[1:] if t else t
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[A-Za-z0-9][A-Za-z0-9'’\-]*", text)
+
+
+def format_time(seconds: float | None) -> str:
+    """hh:mm:ss for a number of seconds ("" when unknown)."""
+    if seconds is None:
+        return ""
+    s = int(round(seconds))
+    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+# ---------------------------------------------------------------------------------------------
+# questions
+
+_STOP = set(
+    "a an the and or but so of to in on at for with by from as is are was were be been am do does did "
+    "i you he she it we they me him her us them my your our their this that these those there here "
+    "what how why when where which who whom whose can could would should will shall may might must "
+    "have has had not no yes just really very about any some all if then than also too okay ok well "
+    "right yeah oh like get got go going think know mean say said one thing things lot bit".split()
+)  # fmt: skip
+_INTERROGATIVE_START = re.compile(
+    r"(?i)^(?:and\s+|but\s+|so\s+|okay,?\s+|well,?\s+|yes\.?\s+|now,?\s+)*"
+    r"(?:how|what|what's|why|when|where|which|who|whom|is|are|was|were|do|does|did|can|could|would|"
+    r"should|will|has|have|had|any|anyone|anybody|is\s+there|are\s+there)\b"
+)
+_ASK_PHRASES = re.compile(
+    r"(?i)\b(?:does\s+any(?:one|body)\s+know|has\s+any(?:one|body)|any(?:one|body)\s+(?:know|tried|have|found)|"
+    r"how\s+do\s+(?:you|we|people|i)|what'?s\s+the\s+best\s+way|what\s+is\s+the\s+best\s+way|any\s+advice|"
+    r"any\s+(?:tips|recommendations|suggestions)|is\s+there\s+a\s+(?:good\s+)?way|i\s+was\s+wondering)\b"
+)
+_TAG_QUESTION = re.compile(
+    r"(?i)(?:^|[,;]\s*|\s)(?:right|you\s+know|okay|ok|yeah|yes|no|huh|eh|isn'?t\s+it|aren'?t\s+they|"
+    r"don'?t\s+you\s+think|wouldn'?t\s+you\s+say|correct|true|see|agreed|alright|all\s+right|or\s+not|"
+    r"do\s+you\s+know\s+what\s+i'?m\s+saying|you\s+see|does\s+that\s+make\s+sense|make\s+sense)\s*\?$"
+)
+_LOGISTICS = re.compile(
+    r"(?i)\b(?:hear\s+(?:me|us|you|it)|see\s+(?:my|the|your)\s+screen|share\s+(?:my\s+|the\s+|your\s+)?screen|"
+    r"screen|mute[ds]?|unmute|audio|microphone|mic|camera|webcam|chat|the\s+link|invite|recording|zoom|"
+    r"slides?|dial\s+in|connection|lagging|frozen|bathroom|coffee|lunch|take\s+a\s+break|"
+    r"next\s+(?:item|slide|topic)|move\s+on|start(?:ed)?\s+(?:now|yet)|everyone\s+here|who'?s\s+(?:next|here|missing)|"
+    r"(?:my|your)\s+turn|go\s+ahead|jump\s+in|still\s+there)\b"
+)
+# "Can I just be clear?", "Shall I address that?", "Could you set up the list?": meta or tasks.
+_META_REQUEST = re.compile(
+    r"(?i)^(?:and\s+|so\s+|okay,?\s+|sorry,?\s+)*(?:(?:can|could|may|shall|should)\s+(?:i|we)\b"
+    r"|(?:can|could|would|will)\s+you\s+(?!(?:please\s+)?(?:explain|tell|describe|recommend|suggest|advise|"
+    r"talk\s+(?:us|me)\s+through|walk\s+(?:us|me)?\s*through|give\s+(?:us\s+|me\s+)?(?:an?\s+)?(?:example|overview)))"
+    r"|(?:[A-Z][a-z]+,\s+)?(?:can|could|would)\s+you\s+(?:please\s+)?(?:write|send|set|take|add|put|do|make|fix|share|run)\b)"
+)
+_NON_ANSWER = re.compile(
+    r"(?i)\b(?:no\s+idea|i\s+don'?t\s+know|don'?t\s+have\s+a\s+(?:great|good|real)?\s*answer|not\s+sure|"
+    r"good\s+question|let'?s\s+(?:take|park|put)\s+(?:it|that|this)|take\s+(?:it|that)\s+(?:to|offline)|"
+    r"park\s+(?:it|that)|note\s+it\s+as\s+open|(?:haven'?t|not|never|don'?t\s+think\s+we'?ve)\s+(?:really\s+)?solved|"
+    r"no\s+clue|can'?t\s+help|fair\s+question|interesting\s+question)\b"
+)
+_OPEN_MARK = re.compile(r"(?i)\bopen\s+question|\bdoes\s+any(?:one|body)\s+know|\bhas\s+any(?:one|body)\b|\bany(?:one|body)\s+(?:found|tried)")
+
+
+def _question_sentence(clean: str) -> bool:
+    """A substantive question: ends with "?" (or asks "does anyone know..."), enough content."""
+    if not (clean.endswith("?") or _ASK_PHRASES.search(clean)):
+        return False
+    words = _words(clean)
+    if len(words) < MIN_QUESTION_WORDS or len(clean) > MAX_SENTENCE_CHARS:
+        return False
+    if _TAG_QUESTION.search(clean) and len(words) < 12:
+        return False
+    if _TAG_QUESTION.search(clean) and not _INTERROGATIVE_START.match(clean):
+        return False  # "It's the timing thing again, right?"
+    if _LOGISTICS.search(clean) or _META_REQUEST.match(clean):
+        return False
+    if clean.endswith("?") and not (_INTERROGATIVE_START.match(clean) or _ASK_PHRASES.search(clean)):
+        return False  # declaratives with a "?": echoes, trailing-off statements
+    content = [w for w in words if w.lower() not in _STOP]
+    anaphoric = re.search(r"(?i)\b(?:it|that|this|them|those|these)\b", clean)
+    return len(content) >= 4 or (len(content) >= 3 and not anaphoric)
+
+
+# ---------------------------------------------------------------------------------------------
+# decisions, lessons, recommendations
+
+_DECISION = re.compile(
+    r"(?i)\b(?:we(?:'ve|\s+have)?\s+decided|we(?:'ve|\s+have)?\s+agreed|agreed\s+on|let'?s\s+go\s+with|"
+    r"we'?ll\s+go\s+with|the\s+decision\s+is|decision\s*:|we\s+settled\s+on|it'?s\s+decided)\b"
+)
+_LESSON = re.compile(
+    r"(?i)\b(?:what\s+worked(?:\s+for\s+us)?|lessons?\s+learned|the\s+lesson\s+(?:is|was)|"
+    r"next\s+time\s+we\s+should|in\s+hindsight|the\s+trick\s+is|the\s+key\s+is|the\s+other\s+trick\s+is|"
+    r"the\s+rule\s+is|that'?s\s+the\s+rule|rule\s+of\s+thumb)\b"
+)
+_RECOMMEND = re.compile(
+    r"(?i)\b(?:we\s+recommend|i\s+(?:would\s+|'?d\s+)?recommend|what\s+we\s+recommend|my\s+advice|"
+    r"make\s+sure|best\s+practice|(?:should|must)\s+(?:always|never))\b"
+    r"|^(?:always|never|avoid|don'?t\s+ever|do\s+not|make\s+sure)\b"
+)
+_SHOULD = re.compile(r"(?i)\b(?:you|we|everyone|every\s+\w+|teams?|reviewers?)\s+should\b(?!\s+(?:i|we)\b)")
+_HEDGE = re.compile(
+    r"(?i)\b(?:maybe|perhaps|i\s+guess|i\s+don'?t\s+know|not\s+sure|probably|might|kind\s+of|sort\s+of|"
+    r"i\s+suppose|whatever)\b"
+)
+_CATEGORY_ORDER = {"decision": 3, "lesson": 2, "recommendation": 1}
+
+
+def _pattern_category(clean: str) -> tuple[str, float] | None:
+    """(category, strength) of an advice sentence, or None."""
+    words = _words(clean)
+    if len(words) < 6 or len(clean) > MAX_SENTENCE_CHARS or clean.endswith("?"):
+        return None
+    if _DECISION.search(clean):
+        return "decision", 1.0
+    if _LESSON.search(clean):
+        return "lesson", 1.0
+    if _HEDGE.search(clean):
+        return None
+    if _RECOMMEND.search(clean):
+        return "recommendation", 1.0
+    if _SHOULD.search(clean) and len(words) >= 8:
+        return "recommendation", 0.5
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Sent:
+    start: int
+    end: int
+    clean: str
+
+
+@dataclass
+class _Turn:
+    passage: Passage
+    clean: str
+    sents: list[_Sent]
+
+    @property
+    def speaker(self) -> str | None:
+        return self.passage.author
+
+    @property
+    def words(self) -> int:
+        return len(_words(self.clean))
+
+
+def _turn(p: Passage) -> _Turn:
+    sents = []
+    for s, e in sentence_spans(p.text):
+        c = clean_speech(p.text[s:e])
+        if c:
+            sents.append(_Sent(s, e, c))
+    return _Turn(passage=p, clean=clean_speech(p.text), sents=sents)
+
+
+class TranscriptExtractor:
+    """FAQs from answered questions, patterns from decisions, lessons and recommendations."""
+
+    name = "transcripts"
+    version = "1"
+    source_kinds = frozenset({SourceKind.transcript})
+
+    def run(self, source: Source, passages: list[Passage]) -> ExtractionResult:
+        """Extract candidates meeting by meeting (QMSum files hold many meetings)."""
+        result = ExtractionResult()
+        meetings: dict[str, list[Passage]] = {}
+        for p in sorted(passages, key=lambda p: p.seq):
+            meetings.setdefault(p.thread_id or "", []).append(p)
+        default_name = PurePath(source.uri).stem or source.uri
+        by_id = {p.id: p for p in passages}
+        for thread, ps in meetings.items():
+            turns = [_turn(p) for p in ps]
+            name = thread or default_name
+            cands = self._faqs(turns, name) + self._patterns(turns, name)
+            for c in cands:
+                if all(quote_is_verbatim(e.quote, by_id[e.passage_id].text) for e in c.evidence):
+                    result.candidates.append(c)
+                else:  # pragma: no cover - spans are cut from the text
+                    result.dropped += 1
+        return result
+
+    # -- FAQs ---------------------------------------------------------------------------------
+
+    def _question_run(self, turn: _Turn) -> tuple[int, int, str] | None:
+        """Span and display text of the turn's (last) substantive question, with the question
+        sentences right before it ("What are the grey areas? Can you give examples?")."""
+        idx = [k for k, s in enumerate(turn.sents) if _question_sentence(s.clean)]
+        if not idx:
+            return None
+        last = idx[-1]
+        first = last
+        while first > 0 and turn.sents[first - 1].clean.endswith("?") and len(_words(turn.sents[first - 1].clean)) >= 3:
+            first -= 1
+        s, e = turn.sents[first].start, turn.sents[last].end
+        return s, e, " ".join(x.clean for x in turn.sents[first : last + 1])
+
+    @staticmethod
+    def _is_answer(turn: _Turn) -> bool:
+        if turn.words < MIN_ANSWER_WORDS or _NON_ANSWER.search(turn.clean[:120]):
+            return False
+        q_words = sum(len(_words(s.clean)) for s in turn.sents if s.clean.endswith("?"))
+        return q_words < 0.5 * max(turn.words, 1)
+
+    def _faqs(self, turns: list[_Turn], meeting: str) -> list[CandidateDraft]:
+        out = []
+        used: set[int] = set()  # answer turns already credited
+        for i, t in enumerate(turns):
+            if not t.speaker or i in used:
+                continue
+            q = self._question_run(t)
+            if not q:
+                continue
+            s, e, question = q
+            # the question must close the turn (what follows is not the speaker answering it)
+            tail = clean_speech(t.passage.text[e:])
+            if len(_words(tail)) > 25:
+                continue
+            answer_idx: list[int] = []
+            non_answer = False
+            for j in range(i + 1, min(len(turns), i + 1 + ANSWER_WINDOW)):
+                u = turns[j]
+                if not u.speaker or u.speaker == t.speaker:
+                    if u.speaker == t.speaker and u.words >= 5:
+                        break  # the asker goes on: no answer in between
+                    continue
+                if _NON_ANSWER.search(u.clean) and u.words < 40:
+                    non_answer = True
+                    break
+                if self._is_answer(u):
+                    answer_idx.append(j)
+                    k = j + 1
+                    while k < len(turns) and len(answer_idx) < MAX_ANSWER_TURNS and turns[k].speaker == u.speaker:
+                        answer_idx.append(k)
+                        k += 1
+                    break
+            qev = Evidence(passage_id=t.passage.id, quote=t.passage.text[s:e], role="question")
+            if answer_idx:
+                used.update(answer_idx)
+                ans_turns = [turns[k] for k in answer_idx]
+                answer = " ".join(a.clean for a in ans_turns)
+                evidence = [qev] + [Evidence(passage_id=a.passage.id, quote=a.passage.text.strip(), role="answer") for a in ans_turns]
+                conf = 0.5
+                conf += 0.1 if answer_idx[0] == i + 1 else 0.0
+                conf += 0.1 if sum(a.words for a in ans_turns) >= 25 else 0.0
+                conf += 0.05 if _ASK_PHRASES.search(question) else 0.0
+                out.append(self._faq(question, answer, evidence, turns[i], ans_turns[-1], meeting, conf))
+            elif (non_answer or _OPEN_MARK.search(t.clean)) and self._clearly_open(question):
+                out.append(self._faq(question, None, [qev], t, t, meeting, 0.35 + (0.05 if non_answer else 0.0)))
+        return out
+
+    @staticmethod
+    def _clearly_open(question: str) -> bool:
+        words = _words(question)
+        return (
+            len(words) >= 8
+            and bool(re.match(r"(?i)^(?:\w+[.,]\s+)*(?:how|what|why|which|where|does|has|is\s+there|are\s+there|any)\b", question)
+                     or _ASK_PHRASES.search(question))
+        )  # fmt: skip
+
+    def _faq(self, question, answer, evidence, first: _Turn, last: _Turn, meeting, conf) -> CandidateDraft:
+        return CandidateDraft(
+            kind=CandidateKind.faq,
+            question=question,
+            answer=answer,
+            context=_where(meeting, first, last),
+            evidence=evidence,
+            extractor=self.name,
+            extractor_version=self.version,
+            confidence=round(min(conf, 0.9), 3),
+        )
+
+    # -- patterns -----------------------------------------------------------------------------
+
+    def _patterns(self, turns: list[_Turn], meeting: str) -> list[CandidateDraft]:
+        out = []
+        for i, t in enumerate(turns):
+            if not t.speaker:
+                continue
+            hits: list[tuple[int, int, str, float]] = []  # (first sent, last sent, category, strength)
+            k = 0
+            while k < len(t.sents):
+                cat = _pattern_category(t.sents[k].clean)
+                if not cat:
+                    k += 1
+                    continue
+                last = k
+                # lessons and decisions often announce themselves and continue: "What worked for
+                # us: silent writing first... Everyone talks through their own notes..."
+                if cat[0] in ("decision", "lesson") or t.sents[k].clean.endswith(":"):
+                    while (
+                        last + 1 < len(t.sents) and last - k < 2
+                        and not t.sents[last + 1].clean.endswith("?")
+                        and len(_words(t.sents[last + 1].clean)) >= 4
+                        and not _pattern_category(t.sents[last + 1].clean)
+                    ):  # fmt: skip
+                        last += 1
+                hits.append((k, last, cat[0], cat[1]))
+                k = last + 1
+            if not hits or sum(h[3] for h in hits) < 1.0:
+                continue
+            category = max((h[2] for h in hits), key=lambda c: _CATEGORY_ORDER[c])
+            evidence = []
+            texts = []
+            for a, b, _, _ in hits:
+                s, e = t.sents[a].start, t.sents[b].end
+                evidence.append(Evidence(passage_id=t.passage.id, quote=t.passage.text[s:e], role="recommendation"))
+                texts.append(" ".join(x.clean for x in t.sents[a : b + 1]))
+            problem = None
+            prev = turns[i - 1] if i > 0 else None
+            if prev is not None and prev.speaker and prev.speaker != t.speaker:
+                q = self._question_run(prev)
+                if q:
+                    problem = q[2]
+                    evidence.append(Evidence(passage_id=prev.passage.id, quote=prev.passage.text[q[0] : q[1]], role="context"))
+            base = {"decision": 0.7, "lesson": 0.7, "recommendation": 0.55}[category]
+            conf = base + 0.05 * (len(hits) - 1) + (0.05 if problem else 0.0)
+            conf += 0.05 if any(h[3] >= 1.0 and h[2] == "recommendation" for h in hits) and category == "recommendation" else 0.0
+            out.append(
+                CandidateDraft(
+                    kind=CandidateKind.pattern,
+                    name=_short_name(texts[0]),
+                    context=f"{category} · {_where(meeting, t, t)}",
+                    problem=problem,
+                    recommendation=" ".join(texts),
+                    evidence=evidence,
+                    extractor=self.name,
+                    extractor_version=self.version,
+                    confidence=round(min(conf, 0.9), 3),
+                )
+            )
+        return out
+
+
+_TRIGGER_PREFIX = re.compile(
+    r"(?i)^.*?\b(?:we(?:'ve|\s+have)?\s+decided|we(?:'ve|\s+have)?\s+agreed(?:\s+on)?|let'?s\s+go\s+with|"
+    r"the\s+decision\s+is|what\s+worked\s+for\s+us(?:\s+in\s+\w+)?(?:\s+on\s+the\s+[\w-]+\s+side)?|what\s+worked|"
+    r"lessons?\s+learned|the\s+lesson\s+(?:is|was)|the\s+(?:other\s+)?trick\s+is(?:\s+to)?|the\s+key\s+is(?:\s+to)?|"
+    r"what\s+we\s+recommend|we\s+recommend|my\s+advice(?:\s+is)?|the\s+rule\s+is)\b[\s:,]*(?:that\s+|to\s+)?"
+)
+
+
+def _short_name(text: str, max_words: int = 9) -> str:
+    """A short name for a pattern: the advice after its trigger ("What worked for us: X" → "X"),
+    first words only, capitalised, no trailing punctuation."""
+    rest = _TRIGGER_PREFIX.sub("", text, count=1).strip() or text
+    if len(_words(rest)) < 3:
+        rest = text
+    rest = re.sub(r"^(?:okay|so|and|but|yes|well|right)[,.]?\s+", "", rest, flags=re.I)
+    first_clause = re.split(r"(?<=[.;!?])\s", rest)[0]
+    words = first_clause.split()
+    name = " ".join(words[:max_words]).rstrip(" ,;:.!?—-")
+    if len(words) > max_words:
+        name += "…"
+    return name[:1].upper() + name[1:]
+
+
+def _where(meeting: str, first: _Turn, last: _Turn) -> str:
+    """"<meeting> 00:12:03–00:12:40" (or the turn numbers when the recording has no times)."""
+    start, end = first.passage.start, last.passage.end if last.passage.end is not None else last.passage.start
+    if start is not None:
+        return f"{meeting} {format_time(start)}–{format_time(end if end is not None else start)}"
+    a, b = _turn_no(first.passage), _turn_no(last.passage)
+    return f"{meeting} turn {a}" if a == b else f"{meeting} turns {a}–{b}"
+
+
+def _turn_no(p: Passage) -> int:
+    turn = p.extra.get("turn") if isinstance(p.extra, dict) else None
+    return int(turn) if isinstance(turn, int) else p.seq
