@@ -27,7 +27,6 @@ sentences longer than `MAX_SENTENCE_CHARS`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
@@ -153,7 +152,7 @@ _CHECKLIST_HEADING = re.compile(
     r"best\s+practices?|guidelines?|recommendations?|tips?|rules?|production\s+readiness|"
     r"readiness|good\s+practices?|conventions?|principles?)\b|^(?:do|don'?t|dos|don'?ts)$"
 )
-_FAQ_HEADING = re.compile(r"(?i)\b(?:faqs?|frequently\s+asked|questions?\s*(?:&|and)\s*answers?|q\s*&\s*a)\b")
+_FAQ_HEADING = re.compile(r"(?i)\b(?:faqs?|frequently\s+asked|questions|q\s*&\s*a)\b")
 _QUESTION_START = re.compile(
     r"(?i)^(?:how|what|why|when|where|which|who|whom|whose)\s+"
     r"(?:do|does|did|is|are|was|were|can|could|should|shall|would|will|to\s+\w+\s+\w+\s+if|"
@@ -611,9 +610,3 @@ def _looks_like_link_title(text: str) -> bool:
     caps = [w for w in words if w.lower() not in small]
     return bool(caps) and sum(w[0].isupper() for w in caps) >= 0.8 * len(caps)
 
-
-def iter_quotes(candidates: Iterable[CandidateDraft]) -> Iterable[tuple[str, str]]:
-    """(passage id, quote) of every piece of evidence (handy for checks)."""
-    for c in candidates:
-        for e in c.evidence:
-            yield e.passage_id, e.quote

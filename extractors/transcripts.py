@@ -38,6 +38,7 @@ MIN_QUESTION_WORDS = 5
 MIN_ANSWER_WORDS = 8
 MAX_ANSWER_TURNS = 3
 MAX_SENTENCE_CHARS = 400
+MONOLOGUE_WORDS = 250  # a turn longer than this is a talk, not a discussion turn
 
 # ---------------------------------------------------------------------------------------------
 # text cleaning
@@ -56,6 +57,14 @@ def clean_speech(text: str) -> str:
     t = re.sub(r"([,;:])(?:\s*[,;:])+", r"\1", t)
     t = re.sub(r"^[\s,.;:—-]+", "", t).strip()
     return t[:1].upper() + t[1:] if t else t
+
+
+_DISFLUENT_MARK = re.compile(r"\{(?:disfmarker|gap)\}|\b(\w+)\s+\1\b", re.I)
+
+
+def disfluency(text: str) -> int:
+    """How broken a stretch of speech is: {disfmarker}/{gap} marks plus repeated words ("the the")."""
+    return len(_DISFLUENT_MARK.findall(text))
 
 
 def _words(text: str) -> list[str]:
@@ -83,7 +92,8 @@ _STOP = set(
 _INTERROGATIVE_START = re.compile(
     r"(?i)^(?:and\s+|but\s+|so\s+|okay,?\s+|well,?\s+|yes\.?\s+|now,?\s+)*"
     r"(?:how|what|what's|why|when|where|which|who|whom|is|are|was|were|do|does|did|can|could|would|"
-    r"should|will|has|have|had|any|anyone|anybody|is\s+there|are\s+there)\b"
+    r"should|will|has|have|had|any|anyone|anybody|is\s+there|are\s+there|"
+    r"doesn'?t|don'?t|isn'?t|aren'?t|won'?t|can'?t|shouldn'?t|wouldn'?t|didn'?t)\b"
 )
 _ASK_PHRASES = re.compile(
     r"(?i)\b(?:does\s+any(?:one|body)\s+know|has\s+any(?:one|body)|any(?:one|body)\s+(?:know|tried|have|found)|"
@@ -109,6 +119,11 @@ _META_REQUEST = re.compile(
     r"talk\s+(?:us|me)\s+through|walk\s+(?:us|me)?\s*through|give\s+(?:us\s+|me\s+)?(?:an?\s+)?(?:example|overview)))"
     r"|(?:[A-Z][a-z]+,\s+)?(?:can|could|would)\s+you\s+(?:please\s+)?(?:write|send|set|take|add|put|do|make|fix|share|run)\b)"
 )
+# the speaker checking they were understood: "Does that help to illustrate...?", "Is that clear?"
+_CHECK_BACK = re.compile(
+    r"(?i)^(?:and\s+|so\s+)?(?:does|did|is|was|has)\s+(?:that|this|it)\s+(?:help|make\s+sense|answer|clear|cover|clarify)"
+    r"|^(?:do\s+you\s+(?:know\s+what\s+i\s+mean|see\s+what\s+i\s+mean|follow))"
+)
 _NON_ANSWER = re.compile(
     r"(?i)\b(?:no\s+idea|i\s+don'?t\s+know|don'?t\s+have\s+a\s+(?:great|good|real)?\s*answer|not\s+sure|"
     r"good\s+question|let'?s\s+(?:take|park|put)\s+(?:it|that|this)|take\s+(?:it|that)\s+(?:to|offline)|"
@@ -118,9 +133,23 @@ _NON_ANSWER = re.compile(
 _OPEN_MARK = re.compile(r"(?i)\bopen\s+question|\bdoes\s+any(?:one|body)\s+know|\bhas\s+any(?:one|body)\b|\bany(?:one|body)\s+(?:found|tried)")
 
 
-def _question_sentence(clean: str) -> bool:
-    """A substantive question: ends with "?" (or asks "does anyone know..."), enough content."""
-    if not (clean.endswith("?") or _ASK_PHRASES.search(clean)):
+_UNPUNCTUATED_QUESTION = re.compile(
+    r"(?i)^(?:and\s+|so\s+)?(?:is\s+there|are\s+there|do\s+you\s+have|do\s+you|does\s+any(?:one|body)|"
+    r"has\s+any(?:one|body)|how\s+(?:do|does|did|can|should|would)|what\s+(?:do|does|did|is|are|would|should)|"
+    r"why\s+(?:do|does|did|is|are|would|should)|which\s+\w+\s+(?:do|does|should))\b"
+)
+
+
+def _question_sentence(clean: str, final: bool = False) -> bool:
+    """A substantive question: ends with "?" (or asks "does anyone know..."), enough content.
+
+    Speech recognition often drops the "?": the last sentence of a turn that opens like a
+    question ("Is there anything that you do...") counts too (`final=True`).
+    """
+    unpunctuated = (
+        final and clean.endswith(".") and len(_words(clean)) >= 8 and _UNPUNCTUATED_QUESTION.match(clean)
+    )
+    if not (clean.endswith("?") or _ASK_PHRASES.search(clean) or unpunctuated):
         return False
     words = _words(clean)
     if len(words) < MIN_QUESTION_WORDS or len(clean) > MAX_SENTENCE_CHARS:
@@ -129,9 +158,9 @@ def _question_sentence(clean: str) -> bool:
         return False
     if _TAG_QUESTION.search(clean) and not _INTERROGATIVE_START.match(clean):
         return False  # "It's the timing thing again, right?"
-    if _LOGISTICS.search(clean) or _META_REQUEST.match(clean):
+    if _LOGISTICS.search(clean) or _META_REQUEST.match(clean) or _CHECK_BACK.match(clean):
         return False
-    if clean.endswith("?") and not (_INTERROGATIVE_START.match(clean) or _ASK_PHRASES.search(clean)):
+    if not (_INTERROGATIVE_START.match(clean) or _ASK_PHRASES.search(clean)):
         return False  # declaratives with a "?": echoes, trailing-off statements
     content = [w for w in words if w.lower() not in _STOP]
     anaphoric = re.search(r"(?i)\b(?:it|that|this|them|those|these)\b", clean)
@@ -152,13 +181,18 @@ _LESSON = re.compile(
 )
 _RECOMMEND = re.compile(
     r"(?i)\b(?:we\s+recommend|i\s+(?:would\s+|'?d\s+)?recommend|what\s+we\s+recommend|my\s+advice|"
-    r"make\s+sure|best\s+practice|(?:should|must)\s+(?:always|never))\b"
+    r"(?:you|we)\s+(?:should\s+|must\s+|always\s+)?make\s+sure|best\s+practice|(?:should|must)\s+(?:always|never))\b"
     r"|^(?:always|never|avoid|don'?t\s+ever|do\s+not|make\s+sure)\b"
 )
 _SHOULD = re.compile(r"(?i)\b(?:you|we|everyone|every\s+\w+|teams?|reviewers?)\s+should\b(?!\s+(?:i|we)\b)")
 _HEDGE = re.compile(
     r"(?i)\b(?:maybe|perhaps|i\s+guess|i\s+don'?t\s+know|not\s+sure|probably|might|kind\s+of|sort\s+of|"
-    r"i\s+suppose|whatever)\b"
+    r"i\s+suppose|whatever|would|could|'d)\b"
+)
+# sentences after a decision/lesson that are not part of it: actions, thanks, moving on
+_NOT_CONTINUATION = re.compile(
+    r"(?i)^(?:i'?ll|i\s+will|i'?m\s+going|we'?ll|let'?s|thanks|thank\s+you|okay|ok|next|anyway|any\s+objections|"
+    r"great|nice|good|cool|right)\b"
 )
 _CATEGORY_ORDER = {"decision": 3, "lesson": 2, "recommendation": 1}
 
@@ -166,13 +200,17 @@ _CATEGORY_ORDER = {"decision": 3, "lesson": 2, "recommendation": 1}
 def _pattern_category(clean: str) -> tuple[str, float] | None:
     """(category, strength) of an advice sentence, or None."""
     words = _words(clean)
-    if len(words) < 6 or len(clean) > MAX_SENTENCE_CHARS or clean.endswith("?"):
+    if len(words) < 6 or len(clean) > MAX_SENTENCE_CHARS or clean.endswith(("?", ",")):
         return None
-    if _DECISION.search(clean):
+    m = _DECISION.search(clean)
+    if m:
+        conditional = re.search(r"(?i)\b(?:if|whether|unless|what)\s+(?:\w+\s+){0,2}$", clean[: m.start()])
+        if conditional or len(_words(clean[m.end() :])) < 3:
+            return None  # "if we decided to...", "I think that's what we decided."
         return "decision", 1.0
     if _LESSON.search(clean):
         return "lesson", 1.0
-    if _HEDGE.search(clean):
+    if _HEDGE.search(re.sub(r"(?i)\bi(?:'d|\s+would)\s+recommend", "", clean)):
         return None
     if _RECOMMEND.search(clean):
         return "recommendation", 1.0
@@ -246,7 +284,8 @@ class TranscriptExtractor:
     def _question_run(self, turn: _Turn) -> tuple[int, int, str] | None:
         """Span and display text of the turn's (last) substantive question, with the question
         sentences right before it ("What are the grey areas? Can you give examples?")."""
-        idx = [k for k, s in enumerate(turn.sents) if _question_sentence(s.clean)]
+        n = len(turn.sents)
+        idx = [k for k, s in enumerate(turn.sents) if _question_sentence(s.clean, final=k == n - 1)]
         if not idx:
             return None
         last = idx[-1]
@@ -254,12 +293,16 @@ class TranscriptExtractor:
         while first > 0 and turn.sents[first - 1].clean.endswith("?") and len(_words(turn.sents[first - 1].clean)) >= 3:
             first -= 1
         s, e = turn.sents[first].start, turn.sents[last].end
+        if disfluency(re.sub(r"(?i)\bthat that\b", "that", turn.passage.text[s:e])) > 0:
+            return None  # a broken-off fragment, not a question anyone could answer
         return s, e, " ".join(x.clean for x in turn.sents[first : last + 1])
 
     @staticmethod
     def _is_answer(turn: _Turn) -> bool:
         if turn.words < MIN_ANSWER_WORDS or _NON_ANSWER.search(turn.clean[:120]):
             return False
+        if not turn.clean.endswith((".", "!", "?", '"', "'", ")")) or disfluency(turn.passage.text) > 2:
+            return False  # trailing off / too broken to be an answer
         q_words = sum(len(_words(s.clean)) for s in turn.sents if s.clean.endswith("?"))
         return q_words < 0.5 * max(turn.words, 1)
 
@@ -342,6 +385,8 @@ class TranscriptExtractor:
             k = 0
             while k < len(t.sents):
                 cat = _pattern_category(t.sents[k].clean)
+                if cat and disfluency(t.passage.text[t.sents[k].start : t.sents[k].end]) > 1:
+                    cat = None  # filler-ridden speech is not a practice statement
                 if not cat:
                     k += 1
                     continue
@@ -354,47 +399,60 @@ class TranscriptExtractor:
                         and not t.sents[last + 1].clean.endswith("?")
                         and len(_words(t.sents[last + 1].clean)) >= 4
                         and not _pattern_category(t.sents[last + 1].clean)
+                        and not _NOT_CONTINUATION.match(t.sents[last + 1].clean)
                     ):  # fmt: skip
                         last += 1
                 hits.append((k, last, cat[0], cat[1]))
                 k = last + 1
-            if not hits or sum(h[3] for h in hits) < 1.0:
+            if not hits:
                 continue
-            category = max((h[2] for h in hits), key=lambda c: _CATEGORY_ORDER[c])
-            evidence = []
-            texts = []
-            for a, b, _, _ in hits:
-                s, e = t.sents[a].start, t.sents[b].end
-                evidence.append(Evidence(passage_id=t.passage.id, quote=t.passage.text[s:e], role="recommendation"))
-                texts.append(" ".join(x.clean for x in t.sents[a : b + 1]))
-            problem = None
+            if t.words > MONOLOGUE_WORDS:
+                # a talk or a long story: only clear advice, each sentence its own pattern
+                for h in hits:
+                    if h[3] >= 1.0:
+                        out.append(self._pattern(t, None, [h], meeting))
+                continue
+            if sum(h[3] for h in hits) < 1.0:
+                continue
             prev = turns[i - 1] if i > 0 else None
-            if prev is not None and prev.speaker and prev.speaker != t.speaker:
-                q = self._question_run(prev)
-                if q:
-                    problem = q[2]
-                    evidence.append(Evidence(passage_id=prev.passage.id, quote=prev.passage.text[q[0] : q[1]], role="context"))
-            base = {"decision": 0.7, "lesson": 0.7, "recommendation": 0.55}[category]
-            conf = base + 0.05 * (len(hits) - 1) + (0.05 if problem else 0.0)
-            conf += 0.05 if any(h[3] >= 1.0 and h[2] == "recommendation" for h in hits) and category == "recommendation" else 0.0
-            out.append(
-                CandidateDraft(
-                    kind=CandidateKind.pattern,
-                    name=_short_name(texts[0]),
-                    context=f"{category} · {_where(meeting, t, t)}",
-                    problem=problem,
-                    recommendation=" ".join(texts),
-                    evidence=evidence,
-                    extractor=self.name,
-                    extractor_version=self.version,
-                    confidence=round(min(conf, 0.9), 3),
-                )
-            )
+            out.append(self._pattern(t, prev, hits, meeting))
         return out
+
+    def _pattern(
+        self, t: _Turn, prev: _Turn | None, hits: list[tuple[int, int, str, float]], meeting: str
+    ) -> CandidateDraft:
+        """One pattern from the advice sentences of a turn (the previous turn's question as its problem)."""
+        category = max((h[2] for h in hits), key=lambda c: _CATEGORY_ORDER[c])
+        evidence = []
+        texts = []
+        for a, b, _, _ in hits:
+            s, e = t.sents[a].start, t.sents[b].end
+            evidence.append(Evidence(passage_id=t.passage.id, quote=t.passage.text[s:e], role="recommendation"))
+            texts.append(" ".join(x.clean for x in t.sents[a : b + 1]))
+        problem = None
+        if prev is not None and prev.speaker and prev.speaker != t.speaker:
+            q = self._question_run(prev)
+            if q:
+                problem = q[2]
+                evidence.append(Evidence(passage_id=prev.passage.id, quote=prev.passage.text[q[0] : q[1]], role="context"))
+        base = {"decision": 0.7, "lesson": 0.7, "recommendation": 0.55}[category]
+        conf = base + 0.05 * (len(hits) - 1) + (0.05 if problem else 0.0)
+        conf += 0.05 if any(h[3] >= 1.0 and h[2] == "recommendation" for h in hits) and category == "recommendation" else 0.0
+        return CandidateDraft(
+            kind=CandidateKind.pattern,
+            name=_short_name(texts[0]),
+            context=f"{category} · {_where(meeting, t, t)}",
+            problem=problem,
+            recommendation=" ".join(texts),
+            evidence=evidence,
+            extractor=self.name,
+            extractor_version=self.version,
+            confidence=round(min(conf, 0.9), 3),
+        )
 
 
 _TRIGGER_PREFIX = re.compile(
-    r"(?i)^.*?\b(?:we(?:'ve|\s+have)?\s+decided|we(?:'ve|\s+have)?\s+agreed(?:\s+on)?|let'?s\s+go\s+with|"
+    r"(?i)^.*?\b(?:we(?:'ve|\s+have)?\s+decided(?:\s+on)?|we(?:'ve|\s+have)?\s+agreed(?:\s+on)?|let'?s\s+go\s+with|"
     r"the\s+decision\s+is|what\s+worked\s+for\s+us(?:\s+in\s+\w+)?(?:\s+on\s+the\s+[\w-]+\s+side)?|what\s+worked|"
     r"lessons?\s+learned|the\s+lesson\s+(?:is|was)|the\s+(?:other\s+)?trick\s+is(?:\s+to)?|the\s+key\s+is(?:\s+to)?|"
     r"what\s+we\s+recommend|we\s+recommend|my\s+advice(?:\s+is)?|the\s+rule\s+is)\b[\s:,]*(?:that\s+|to\s+)?"
@@ -408,8 +466,11 @@ def _short_name(text: str, max_words: int = 9) -> str:
     if len(_words(rest)) < 3:
         rest = text
     rest = re.sub(r"^(?:okay|so|and|but|yes|well|right)[,.]?\s+", "", rest, flags=re.I)
-    first_clause = re.split(r"(?<=[.;!?])\s", rest)[0]
-    words = first_clause.split()
+    words = rest.split()
+    for k, w in enumerate(words[:max_words]):  # stop at the end of the first clause, if not too early
+        if k >= 3 and w.endswith((".", ";", "!", "?")) and w.lower().rstrip(".") not in ("mr", "mrs", "ms", "dr", "e.g", "i.e"):
+            words = words[: k + 1]
+            break
     name = " ".join(words[:max_words]).rstrip(" ,;:.!?—-")
     if len(words) > max_words:
         name += "…"

@@ -1,0 +1,194 @@
+"""The offline document extractor: FAQ sections, checklists, recommendation sentences."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from extractors.base import Extractor, unverified_quotes
+from extractors.documents import DocumentExtractor, clean_heading, recommendation_strength, sentence_spans
+from pipeline.models import CandidateKind, Passage, PassageDraft, PassageKind, Source, SourceKind
+
+
+def _doc(elements: list[tuple[str, str, list[str]]]) -> tuple[Source, list[Passage]]:
+    source = Source(id="doc", kind=SourceKind.document, uri="/docs/handbook.md", content_hash="h")
+    passages = [
+        Passage.from_draft(
+            PassageDraft(kind=PassageKind.element, element_type=etype, text=text, section_path=path), "doc", i
+        )
+        for i, (etype, text, path) in enumerate(elements)
+    ]
+    return source, passages
+
+
+def _run(elements):
+    source, passages = _doc(elements)
+    result = DocumentExtractor().run(source, passages)
+    by_id = {p.id: p for p in passages}
+    for c in result.candidates:
+        assert unverified_quotes(c, by_id) == [], c
+    return result.candidates, by_id
+
+
+H = ["Handbook"]
+ELEMENTS = [
+    ("Title", "Handbook", []),
+    ("NarrativeText", "This handbook collects what the guild agreed on.", H),
+    ("Title", "CI pipelines", H),
+    ("NarrativeText", "Slow pipelines waste everyone's time every day. Always pin runner images to an exact version. "
+     "Keep the pull request pipeline under ten minutes.", H + ["CI pipelines"]),
+    ("CodeSnippet", "Always run make ci before you push.", H + ["CI pipelines"]),
+    ("Title", "Checklist: production readiness", H),
+    ("ListItem", "[ ] The service has an owner team.", H + ["Checklist: production readiness"]),
+    ("ListItem", "[x] A rollback has been rehearsed in staging.", H + ["Checklist: production readiness"]),
+    ("NarrativeText", "Make sure the checklist is reviewed by SRE.", H + ["Checklist: production readiness"]),
+    ("Title", "See also", H),
+    ("ListItem", "Writing Good CL Descriptions", H + ["See also"]),
+    ("ListItem", "How to Handle Reviewer Comments", H + ["See also"]),
+    ("Title", "FAQ", H),
+    ("Title", "How do we deal with flaky tests? {#flaky}", H + ["FAQ"]),
+    ("NarrativeText", "Quarantine them. A quarantined test still runs but no longer blocks merges.",
+     H + ["FAQ", "How do we deal with flaky tests? {#flaky}"]),
+    ("Title", "Terraform", H),
+    ("NarrativeText", "Terraform state is shared by many teams and gets overwritten easily.", H + ["Terraform"]),
+    ("Title", "Questions", H),
+    ("NarrativeText", "Can I swap my on-call week?", H + ["Questions"]),
+    ("NarrativeText", "Yes. Agree the swap and update the pager schedule yourself.", H + ["Questions"]),
+]
+
+
+def test_protocol() -> None:
+    ex = DocumentExtractor()
+    assert isinstance(ex, Extractor)
+    assert (ex.name, ex.version, ex.source_kinds) == ("documents", "1", frozenset({SourceKind.document}))
+
+
+def test_exact_candidates() -> None:
+    cands, by_id = _run(ELEMENTS)
+    faqs = [c for c in cands if c.kind == CandidateKind.faq]
+    patterns = [c for c in cands if c.kind == CandidateKind.pattern]
+
+    assert [f.question for f in faqs] == ["How do we deal with flaky tests?", "Can I swap my on-call week?"]
+    assert faqs[0].answer == "Quarantine them. A quarantined test still runs but no longer blocks merges."
+    assert [e.role for e in faqs[0].evidence] == ["question", "answer"]
+    assert faqs[0].evidence[0].quote == "How do we deal with flaky tests? {#flaky}"
+    assert faqs[1].answer == "Yes. Agree the swap and update the pager schedule yourself."
+
+    assert [p.name for p in patterns] == ["CI pipelines", "Checklist: production readiness"]
+    ci, checklist = patterns
+    assert ci.context == "Handbook > CI pipelines"
+    assert ci.problem == "Slow pipelines waste everyone's time every day."
+    assert ci.recommendation == (
+        "Always pin runner images to an exact version. Keep the pull request pipeline under ten minutes."
+    )
+    assert [e.role for e in ci.evidence] == ["recommendation", "recommendation", "context"]
+    assert [e.quote for e in ci.evidence[:2]] == [
+        "Always pin runner images to an exact version.",
+        "Keep the pull request pipeline under ten minutes.",
+    ]
+    # checklist items and the recommendation of the same section are ONE pattern
+    assert checklist.items == ["The service has an owner team.", "A rollback has been rehearsed in staging."]
+    assert checklist.recommendation == "Make sure the checklist is reviewed by SRE."
+    assert [e.role for e in checklist.evidence] == ["item", "item", "recommendation"]
+    assert checklist.evidence[0].quote == "[ ] The service has an owner team."  # the quote keeps the marker
+    assert checklist.confidence > ci.confidence
+    for c in cands:
+        assert 0.0 <= c.confidence <= 1.0
+        assert (c.extractor, c.extractor_version) == ("documents", "1")
+
+
+def test_noise_is_skipped() -> None:
+    cands, _ = _run(ELEMENTS)
+    quotes = [e.quote for c in cands for e in c.evidence]
+    assert not any("make ci" in q for q in quotes)  # code block
+    assert not any("Writing Good CL Descriptions" in q for q in quotes)  # navigation list
+    assert not any(c.name == "Terraform" for c in cands)  # no advice in that section
+
+
+def test_standalone_questions_outside_faq_sections_are_not_faqs() -> None:
+    cands, _ = _run([
+        ("Title", "Design", []),
+        ("NarrativeText", "Do the pieces of this change make sense together?", ["Design"]),
+        ("NarrativeText", "The most important thing to cover in a review is the overall design.", ["Design"]),
+    ])  # fmt: skip
+    assert cands == []
+
+
+def test_pdf_style_numbered_headings_and_glued_checklist() -> None:
+    cands, _ = _run([
+        ("ListItem", "6. Postmortem checklist [ ] Summary in three sentences.", []),
+        ("NarrativeText", "[ ] Impact quantified: duration and customers.", []),
+        ("Title", "Guide - page 1 of 2", []),
+        ("NarrativeText", "[ ] Reviewed by someone outside the team.", []),
+    ])  # fmt: skip
+    (pattern,) = cands
+    assert pattern.name == "Postmortem checklist"
+    assert pattern.items == [
+        "Summary in three sentences.", "Impact quantified: duration and customers.", "Reviewed by someone outside the team.",
+    ]  # fmt: skip
+
+
+def test_helpers() -> None:
+    text = 'Use e.g. pytest. Never sleep in tests!  Poll instead? "Yes."'
+    assert [text[s:e] for s, e in sentence_spans(text)] == ["Use e.g. pytest.", "Never sleep in tests!", "Poll instead?", '"Yes."']
+    assert clean_heading("3. Splitting CLs {#splitting}") == "Splitting CLs"
+    assert recommendation_strength("Never respond in anger to code review comments.") == 1.0
+    assert recommendation_strength("Either way, encourage the author to file a bug.") == 1.0
+    assert recommendation_strength("Tests should be added in the same CL.") == 0.5
+    assert recommendation_strength("The CL description becomes a permanent record.") == 0.0
+    assert recommendation_strength("Bad: \"Why did you use threads here?\"") == 0.0
+
+
+# ---------------------------------------------------------------------------------------------
+# real documents
+
+
+def _parse(path: Path, source_id: str) -> tuple[Source, list[Passage]]:
+    from pipeline.sources import detect
+    from pipeline.sources.base import FileBundle, ParseOptions
+
+    bundle = FileBundle(path)
+    parsed = detect(bundle).parse(bundle, ParseOptions())
+    source = Source(id=source_id, kind=SourceKind.document, uri=str(path), content_hash="h")
+    return source, [Passage.from_draft(d, source_id, i) for i, d in enumerate(parsed.passages)]
+
+
+@pytest.mark.integration
+def test_google_code_review_guide(corpus: Path) -> None:
+    files = sorted((corpus / "docs/google_eng_practices/review").rglob("*.md"))
+    assert files
+    patterns, faqs = [], []
+    for k, path in enumerate(files):
+        source, passages = _parse(path, f"g{k}")
+        by_id = {p.id: p for p in passages}
+        for c in DocumentExtractor().run(source, passages).candidates:
+            assert unverified_quotes(c, by_id) == [], c
+            (patterns if c.kind == CandidateKind.pattern else faqs).append(c)
+    assert 25 <= len(patterns) <= 80  # many, but not one per paragraph
+    names = {p.name for p in patterns}
+    assert {"Tests", "Style", "Resolving Conflicts", "Principles"} <= names
+    for p in patterns:  # names are headings, not sentences
+        assert "{#" not in p.name and len(p.name.split()) <= 14 and not p.name.endswith(".")
+    assert {"Why Write Small CLs?", "What Is An Emergency?"} <= {f.question for f in faqs}
+
+
+@pytest.mark.integration
+def test_demo_documents() -> None:
+    docs = Path(__file__).resolve().parents[2] / "examples" / "docs"
+    source, passages = _parse(docs / "platform-handbook.md", "md")
+    cands = DocumentExtractor().run(source, passages).candidates
+    questions = {c.question for c in cands if c.kind == CandidateKind.faq}
+    headings = {p.text for p in passages if p.element_type == "Title" and p.text.endswith("?")}
+    assert len(headings) >= 5 and headings <= questions  # every ### question is a FAQ
+    readiness = next(c for c in cands if c.name == "Checklist: production readiness")
+    assert len(readiness.items) >= 8 and not any(i.startswith("[") for i in readiness.items)
+
+    source, passages = _parse(docs / "oncall-handover.docx", "docx")
+    by_id = {p.id: p for p in passages}
+    cands = DocumentExtractor().run(source, passages).candidates
+    for c in cands:
+        assert unverified_quotes(c, by_id) == []
+    outgoing = next(c for c in cands if c.name == "Checklist: outgoing on-call")
+    assert len(outgoing.items) == 7 and {e.role for e in outgoing.evidence} == {"item"}
+    assert "Can I swap my on-call week?" in {c.question for c in cands}
