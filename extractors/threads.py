@@ -12,6 +12,7 @@ from collections import defaultdict
 
 from extractors.answer_ranking import RankedReply, Reply, clean_question, is_credible, is_question, rank_replies
 from extractors.base import EmbedFn, ExtractionResult
+from index.duplicates import question_core
 from pipeline.models import CandidateDraft, CandidateKind, Evidence, Passage, Source, SourceKind
 
 MAX_QUOTE_CHARS = 600  # a quote is a verbatim prefix of the passage; reviewers open the rest
@@ -22,7 +23,7 @@ class ThreadExtractor:
     """FAQ candidates from chat, mailing-list and Q&A threads."""
 
     name = "threads"
-    version = "1"
+    version = "2"
     source_kinds = frozenset({SourceKind.thread})
 
     def __init__(self, embed: EmbedFn | None = None, runners_up: int = RUNNERS_UP) -> None:
@@ -46,17 +47,17 @@ class ThreadExtractor:
             asks = root.element_type == "question" or is_question(root.text)
             if not asks:
                 continue
-            question = clean_question(_question_text(root))
+            question, context = _question_and_context(root)
             if not question:
                 continue
             ids = {p.message_id: p.id for p in thread if p.message_id}
             replies = [_as_reply(p, i, ids) for i, p in enumerate(rest, start=1)]
             ranked = rank_replies(question, root.author, replies, self.embed) if replies else []
-            result.candidates.append(self._candidate(root, question, rest, ranked))
+            result.candidates.append(self._candidate(root, question, context, rest, ranked))
         return result
 
     def _candidate(
-        self, root: Passage, question: str, rest: list[Passage], ranked: list[RankedReply]
+        self, root: Passage, question: str, context: str | None, rest: list[Passage], ranked: list[RankedReply]
     ) -> CandidateDraft:
         by_id = {p.id: p for p in rest}
         evidence = [Evidence(passage_id=root.id, quote=_quote(root.text), role="question")]
@@ -70,6 +71,7 @@ class ThreadExtractor:
         return CandidateDraft(
             kind=CandidateKind.faq,
             question=question,
+            context=context,
             answer=by_id[best.id].text.strip() if best else None,
             evidence=evidence,
             extractor=self.name,
@@ -97,12 +99,19 @@ def group_threads(passages: list[Passage]) -> list[list[Passage]]:
     return grouped
 
 
-def _question_text(root: Passage) -> str:
-    # Stack Exchange questions carry their title as the first line; that is the question.
-    title = root.extra.get("title") or root.extra.get("subject")
+def _question_and_context(root: Passage) -> tuple[str, str | None]:
+    """The question itself (greetings, narrative and signatures removed) and the post it came from.
+
+    A Q&A title is the question. Elsewhere the asking sentences are isolated, so "I'm new here,
+    our CI is red a lot... How do other teams handle flaky tests?" is stored as its question,
+    with the whole cleaned post kept as context for the reviewer.
+    """
+    title = root.extra.get("title")
+    cleaned = clean_question(root.text)
     if root.element_type == "question" and title:
-        return str(title)
-    return root.text
+        return str(title).strip(), cleaned or None
+    core = question_core(root.text)
+    return core, (cleaned if cleaned and cleaned != core else None)
 
 
 def _as_reply(p: Passage, position: int, passage_ids: dict[str, str]) -> Reply:

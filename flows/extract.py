@@ -8,7 +8,7 @@ from flows import prefect_env  # noqa: F401  (Prefect's home and telemetry befor
 from prefect import flow, task
 from prefect.cache_policies import NONE
 
-from pipeline.extract import run_extract
+from pipeline.stages import run_extract
 
 
 @task(name="extract-candidates", cache_policy=NONE)

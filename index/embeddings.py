@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -76,3 +77,39 @@ def shared_embedder(model: str | None = None) -> Embedder:
     if key not in _shared:
         _shared[key] = Embedder(key)
     return _shared[key]
+
+
+def text_hash(text: str) -> str:
+    """The cache key of a text (hash before you embed)."""
+    import hashlib
+
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def embed_cached(
+    texts: list[str],
+    embed: Callable[[list[str]], np.ndarray],
+    model_id: str,
+    get: Callable[[list[str], str], dict[str, np.ndarray]],
+    put: Callable[[str, dict[str, np.ndarray]], None],
+) -> tuple[np.ndarray, int]:
+    """Vectors for `texts`, embedding only those not cached for `model_id`.
+
+    Returns (vectors in input order, how many texts were embedded now). Repeated texts are
+    embedded once; what is new is embedded longest-first in one call (less padding per batch).
+    """
+    if not texts:
+        return np.zeros((0, 0), dtype=np.float32), 0
+    hashes = [text_hash(t) for t in texts]
+    cached = get(hashes, model_id)
+    missing: dict[str, str] = {}
+    for h, t in zip(hashes, texts):
+        if h not in cached and h not in missing:
+            missing[h] = t
+    if missing:
+        order = sorted(missing, key=lambda h: -len(missing[h]))
+        fresh = embed([missing[h] for h in order])
+        new = {h: fresh[i] for i, h in enumerate(order)}
+        put(model_id, new)
+        cached = {**cached, **new}
+    return np.stack([cached[h] for h in hashes]).astype(np.float32), len(missing)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline.models import Candidate, Passage, Source
+from pipeline.models import Artefact, Candidate, Evidence, Passage, Source
 
 
 def clock(seconds: float) -> str:
@@ -34,15 +34,22 @@ def cite(passage: Passage | None, source: Source | None) -> dict[str, Any]:
     }
 
 
-def candidate_json(c: Candidate, passages: dict[str, Passage], sources: dict[str, Source]) -> dict[str, Any]:
-    """The documented JSON shape of a candidate with cited evidence (`practice artefacts --json`)."""
-    evidence = []
-    for ev in c.evidence:
+def evidence_json(evidence: list[Evidence], passages: dict[str, Passage], sources: dict[str, Source]) -> list[dict[str, Any]]:
+    """Evidence rows with their citations."""
+    rows = []
+    for ev in evidence:
         p = passages.get(ev.passage_id)
-        src = sources.get(p.source_id) if p else sources.get(c.source_id)
-        evidence.append({"passage_id": ev.passage_id, "role": ev.role, "score": ev.score, "quote": ev.quote, **cite(p, src)})
+        src = sources.get(p.source_id) if p else None
+        rows.append({"passage_id": ev.passage_id, "role": ev.role, "score": ev.score, "quote": ev.quote, **cite(p, src)})
+    return rows
+
+
+def item_json(c: Candidate | Artefact, passages: dict[str, Passage], sources: dict[str, Source]) -> dict[str, Any]:
+    """The documented JSON shape of an artefact or a not-yet-folded candidate (`practice artefacts --json`)."""
+    is_artefact = isinstance(c, Artefact)
     return {
         "id": c.id,
+        "type": "artefact" if is_artefact else "candidate",
         "kind": c.kind.value,
         "status": c.status.value,
         "open_question": c.is_open_question,
@@ -54,12 +61,15 @@ def candidate_json(c: Candidate, passages: dict[str, Passage], sources: dict[str
         "recommendation": c.recommendation,
         "items": c.items,
         "confidence": c.confidence,
-        "extractor": c.extractor,
-        "extractor_version": c.extractor_version,
-        "llm_model": c.llm_model,
-        "prompt_version": c.prompt_version,
-        "source": sources[c.source_id].uri if c.source_id in sources else None,
-        "evidence": evidence,
+        "extractors": c.extractors if is_artefact else [c.extractor],
+        "extractor_version": None if is_artefact else c.extractor_version,
+        "llm_model": None if is_artefact else c.llm_model,
+        "prompt_version": None if is_artefact else c.prompt_version,
+        "support": c.support.model_dump() if is_artefact else None,
+        "communities": c.communities if is_artefact else [],
+        "visibility": c.visibility if is_artefact else None,
+        "candidate_ids": c.candidate_ids if is_artefact else [c.id],
+        "evidence": evidence_json(c.evidence, passages, sources),
     }
 
 

@@ -161,7 +161,8 @@ def sources(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the run report as JSON.")
 def extract(names: tuple[str, ...], llm_model: str | None, via_flow: bool, as_json: bool) -> None:
     """Extract FAQ and pattern candidates from sources not yet extracted (incremental)."""
-    from pipeline.extract import ExtractReport, run_extract
+    from pipeline.extract import ExtractReport
+    from pipeline.stages import run_extract
 
     try:
         if via_flow:
@@ -200,13 +201,15 @@ def extract(names: tuple[str, ...], llm_model: str | None, via_flow: bool, as_js
 @click.option("--limit", type=int, help="Show at most N.")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON, with cited evidence.")
 def artefacts(kind: str | None, status: str | None, open_only: bool, limit: int | None, as_json: bool) -> None:
-    """List candidates and artefacts with their evidence (source, speaker/author, time or section, quote)."""
-    from pipeline.citations import candidate_json, format_citation
+    """List artefacts and not-yet-folded candidates with their evidence (source, speaker/author, time or section, quote)."""
+    from pipeline.citations import format_citation, item_json
     from pipeline.store import open_store
 
     store = open_store()
     try:
-        items = store.candidates(kind=kind, status=status)
+        items: list[Any] = [*store.artefacts(kind=kind, status=status)]
+        if status in (None, "candidate"):
+            items += [c for c in store.unassigned_candidates() if kind is None or c.kind.value == kind]
         if open_only:
             items = [c for c in items if c.is_open_question]
         items = items[:limit] if limit else items
@@ -214,13 +217,15 @@ def artefacts(kind: str | None, status: str | None, open_only: bool, limit: int 
         sources = {s.id: s for s in store.list_sources()}
     finally:
         store.close()
-    rows = [candidate_json(c, passages, sources) for c in items]
+    rows = [item_json(c, passages, sources) for c in items]
     if as_json:
         _emit_json(rows)
         return
     if not rows:
-        click.echo("No candidates: run `practice extract` after `practice ingest`.")
+        click.echo("Nothing yet: run `practice extract` after `practice ingest` (or `practice run`).")
     for r in rows:
+        support = r["support"]
+        seen = f" · {support['sources']} sources, {support['authors']} authors" if support else " · not deduplicated yet"
         if r["kind"] == "faq":
             click.echo(f"[FAQ{' · open' if r['open_question'] else ''}] {r['question']}")
             if r["answer"]:
@@ -231,7 +236,7 @@ def artefacts(kind: str | None, status: str | None, open_only: bool, limit: int 
             click.echo(f"    {_clip(body, 300)}")
         for ev in r["evidence"][:4]:
             click.echo(f"    · {ev['role']}: \"{_clip(ev['quote'], 120)}\" — {format_citation(ev)}")
-        click.echo(f"    ({r['extractor']} v{r['extractor_version']}, confidence {r['confidence']:.2f}, {r['status']})")
+        click.echo(f"    ({', '.join(r['extractors'])}, confidence {r['confidence']:.2f}, {r['status']}{seen})")
 
 
 def _clip(text: str, n: int) -> str:
@@ -257,6 +262,22 @@ def source_json(s: Any) -> dict[str, Any]:
         "ingested_at": s.ingested_at.isoformat(),
     }
 
+
+def _register_subcommands() -> None:
+    from pipeline.cli_eval import eval_group
+    from pipeline.cli_eval_duplicates import duplicates_command
+    from pipeline.cli_eval_search import search_command
+    from pipeline.cli_run import COMMANDS
+    from pipeline.cli_search import search
+
+    eval_group.add_command(search_command)
+    eval_group.add_command(duplicates_command)
+    for command in [*COMMANDS, search]:
+        main.add_command(command)
+    main.add_command(eval_group)
+
+
+_register_subcommands()
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 from extractors.base import Extractor, unverified_quotes
 from pipeline.models import Candidate, Source, SourceStatus
@@ -122,20 +121,3 @@ def extract_all(
             progress(source)
     return report
 
-
-def run_extract(
-    names: list[str] | None = None,
-    llm_model: str | None = None,
-    home: Path | None = None,
-    progress: Callable[[Source], None] | None = None,
-) -> ExtractReport:
-    """Build the named extractors (default: the offline ones) and run them over the store under `home`."""
-    from extractors.registry import build_extractors
-    from pipeline.store import open_store
-
-    store = open_store(home)
-    try:
-        extractors = build_extractors(names, llm={"model": llm_model, "cache": store.cache("llm")})
-        return extract_all(store, extractors, progress)
-    finally:
-        store.close()

@@ -197,3 +197,58 @@ class Candidate(CandidateDraft):
     def from_draft(cls, draft: CandidateDraft, source_id: str) -> "Candidate":
         """Give a draft its content-derived id."""
         return cls(id=draft.derive_id(), source_id=source_id, **draft.model_dump())
+
+
+class Support(BaseModel):
+    """How widely an artefact is backed: 'solved 4 times, in 3 teams'."""
+
+    candidates: int = 0
+    sources: int = 0
+    authors: int = 0
+    communities: int = 0
+
+
+class Artefact(BaseModel):
+    """A deduplicated item: the canonical text of its best-formed candidate and the evidence of all.
+
+    Identity is stable: once created (and above all once approved) an artefact keeps its id while
+    later candidates fold into it.
+    """
+
+    id: str
+    kind: CandidateKind
+    status: ArtefactStatus = ArtefactStatus.candidate
+    question: str | None = None
+    answer: str | None = None
+    name: str | None = None
+    context: str | None = None
+    problem: str | None = None
+    recommendation: str | None = None
+    items: list[str] = Field(default_factory=list)
+    evidence: list[Evidence] = Field(default_factory=list)
+    candidate_ids: list[str] = Field(default_factory=list)
+    support: Support = Field(default_factory=Support)
+    communities: list[str] = Field(default_factory=list)
+    visibility: str = "public"
+    confidence: float = 0.5
+    extractors: list[str] = Field(default_factory=list)
+    merged_into: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def is_open_question(self) -> bool:
+        """A question nobody credibly answered yet."""
+        return self.kind == CandidateKind.faq and not self.answer
+
+    @property
+    def title(self) -> str:
+        """The question of a FAQ, the name of a pattern."""
+        return (self.question if self.kind == CandidateKind.faq else self.name) or ""
+
+    @property
+    def body(self) -> str:
+        """The answer of a FAQ, the recommendation (or checklist) of a pattern."""
+        if self.kind == CandidateKind.faq:
+            return self.answer or ""
+        return self.recommendation or "\n".join(f"- {i}" for i in self.items)

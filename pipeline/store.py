@@ -14,7 +14,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from pipeline.models import Candidate, Passage, PassageKind, Source, SourceKind, SourceStatus, utcnow
+import numpy as np
+
+from pipeline.models import Artefact, Candidate, Passage, PassageKind, Source, SourceKind, SourceStatus, utcnow
 
 
 class Store(Protocol):
@@ -63,6 +65,30 @@ class Store(Protocol):
 
     def cache(self, namespace: str) -> MutableMapping[str, str]:
         """A persistent key-value cache (used for LLM responses)."""
+
+    def get_embeddings(self, text_hashes: Iterable[str], model: str) -> dict[str, np.ndarray]:
+        """Cached vectors by text hash for one model (missing hashes are absent)."""
+
+    def put_embeddings(self, model: str, vectors: dict[str, np.ndarray]) -> None:
+        """Cache vectors by text hash for one model."""
+
+    def unassigned_candidates(self) -> list[Candidate]:
+        """Candidates not yet folded into any artefact."""
+
+    def artefacts(self, kind: str | None = None, status: str | None = None) -> list[Artefact]:
+        """Stored artefacts, filtered."""
+
+    def get_artefact(self, artefact_id: str) -> Artefact | None:
+        """One artefact by id."""
+
+    def save_artefacts(self, artefacts: Iterable[Artefact]) -> None:
+        """Insert or update artefacts and their candidate membership, atomically."""
+
+    def replace_suggestions(self, pairs: Iterable[tuple[str, str, float]]) -> None:
+        """Replace the possible-duplicate suggestions."""
+
+    def suggestions(self, artefact_id: str | None = None) -> list[tuple[str, str, float]]:
+        """Possible-duplicate pairs (optionally only those involving one artefact), best first."""
 
     def close(self) -> None:
         """Release the connection."""
@@ -150,9 +176,43 @@ def _m0002_candidates(db: sqlite3.Connection) -> None:
     )
 
 
+def _m0003_embeddings_and_artefacts(db: sqlite3.Connection) -> None:
+    db.executescript(
+        """
+        CREATE TABLE embeddings (
+            text_hash TEXT NOT NULL,
+            model TEXT NOT NULL,
+            vector BLOB NOT NULL,  -- float32, native byte order
+            PRIMARY KEY (text_hash, model)
+        );
+        CREATE TABLE artefacts (
+            id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            status TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            body TEXT NOT NULL  -- the whole artefact as JSON
+        );
+        CREATE INDEX artefacts_by_kind_status ON artefacts(kind, status);
+        -- which artefact each candidate folded into (derived from artefacts.body, kept for lookups)
+        CREATE TABLE artefact_members (
+            candidate_id TEXT PRIMARY KEY,
+            artefact_id TEXT NOT NULL REFERENCES artefacts(id) ON DELETE CASCADE
+        );
+        CREATE INDEX members_by_artefact ON artefact_members(artefact_id);
+        CREATE TABLE suggestions (
+            artefact_a TEXT NOT NULL,
+            artefact_b TEXT NOT NULL,
+            score REAL NOT NULL,
+            PRIMARY KEY (artefact_a, artefact_b)
+        );
+        """
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _m0001_sources_and_passages,
     _m0002_candidates,
+    _m0003_embeddings_and_artefacts,
 ]
 
 
@@ -332,6 +392,86 @@ class SQLiteStore:
 
     def cache(self, namespace: str) -> MutableMapping[str, str]:
         return _SQLiteCache(self, namespace)
+
+    # -- embeddings -------------------------------------------------------------------------
+
+    def get_embeddings(self, text_hashes: Iterable[str], model: str) -> dict[str, np.ndarray]:
+        hashes = list(dict.fromkeys(text_hashes))
+        found: dict[str, np.ndarray] = {}
+        for i in range(0, len(hashes), 500):
+            chunk = hashes[i : i + 500]
+            marks = ", ".join("?" for _ in chunk)
+            rows = self.db.execute(
+                f"SELECT text_hash, vector FROM embeddings WHERE model = ? AND text_hash IN ({marks})",
+                [model, *chunk],
+            )
+            for h, blob in rows:
+                found[h] = np.frombuffer(blob, dtype=np.float32)
+        return found
+
+    def put_embeddings(self, model: str, vectors: dict[str, np.ndarray]) -> None:
+        with self._transaction():
+            self.db.executemany(
+                "INSERT OR REPLACE INTO embeddings (text_hash, model, vector) VALUES (?, ?, ?)",
+                [(h, model, np.asarray(v, dtype=np.float32).tobytes()) for h, v in vectors.items()],
+            )
+
+    # -- artefacts --------------------------------------------------------------------------
+
+    def unassigned_candidates(self) -> list[Candidate]:
+        rows = self.db.execute(
+            "SELECT c.body FROM candidates c LEFT JOIN artefact_members m ON m.candidate_id = c.id "
+            "WHERE m.artefact_id IS NULL ORDER BY c.created_at, c.id"
+        )
+        return [Candidate.model_validate_json(r[0]) for r in rows]
+
+    def artefacts(self, kind: str | None = None, status: str | None = None) -> list[Artefact]:
+        clauses, args = [], []
+        for column, value in (("kind", kind), ("status", status)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                args.append(value)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self.db.execute(f"SELECT body FROM artefacts {where} ORDER BY id", args)
+        return [Artefact.model_validate_json(r[0]) for r in rows]
+
+    def get_artefact(self, artefact_id: str) -> Artefact | None:
+        row = self.db.execute("SELECT body FROM artefacts WHERE id = ?", (artefact_id,)).fetchone()
+        return Artefact.model_validate_json(row[0]) if row else None
+
+    def save_artefacts(self, artefacts: Iterable[Artefact]) -> None:
+        with self._transaction():
+            for a in artefacts:
+                self.db.execute(
+                    "INSERT INTO artefacts (id, kind, status, updated_at, body) VALUES (?, ?, ?, ?, ?) "
+                    "ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, status = excluded.status, "
+                    "updated_at = excluded.updated_at, body = excluded.body",
+                    (a.id, a.kind.value, a.status.value, a.updated_at.isoformat(), a.model_dump_json()),
+                )
+                self.db.execute("DELETE FROM artefact_members WHERE artefact_id = ?", (a.id,))
+                self.db.executemany(
+                    "INSERT OR REPLACE INTO artefact_members (candidate_id, artefact_id) VALUES (?, ?)",
+                    [(cid, a.id) for cid in a.candidate_ids],
+                )
+
+    def replace_suggestions(self, pairs: Iterable[tuple[str, str, float]]) -> None:
+        with self._transaction():
+            self.db.execute("DELETE FROM suggestions")
+            self.db.executemany(
+                "INSERT OR REPLACE INTO suggestions (artefact_a, artefact_b, score) VALUES (?, ?, ?)",
+                [(min(a, b), max(a, b), s) for a, b, s in pairs],
+            )
+
+    def suggestions(self, artefact_id: str | None = None) -> list[tuple[str, str, float]]:
+        if artefact_id is None:
+            rows = self.db.execute("SELECT artefact_a, artefact_b, score FROM suggestions ORDER BY score DESC")
+        else:
+            rows = self.db.execute(
+                "SELECT artefact_a, artefact_b, score FROM suggestions WHERE artefact_a = ? OR artefact_b = ? "
+                "ORDER BY score DESC",
+                (artefact_id, artefact_id),
+            )
+        return [(a, b, float(s)) for a, b, s in rows]
 
     def close(self) -> None:
         self.db.close()

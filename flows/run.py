@@ -1,0 +1,74 @@
+"""The whole flow: ingest → extract → dedupe → publish, as one Prefect flow with the stages as subflows and tasks.
+
+Wiring only: every stage is a function in `pipeline/`; this module decides nothing but order.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flows import prefect_env  # noqa: F401  (Prefect's home and telemetry before prefect loads)
+from prefect import flow, task
+from prefect.cache_policies import NONE
+
+from flows.extract import extract_candidates
+from flows.ingest import ingest_flow
+from pipeline.ingest import IngestReport
+from pipeline.settings import Settings, load_settings, source_paths
+from pipeline.stages import run_dedupe, run_publish
+
+
+@task(name="dedupe", cache_policy=NONE)
+def dedupe_task(settings: Settings, home: str | None) -> dict[str, object]:
+    """Fold new candidates into artefacts."""
+    return run_dedupe(settings, Path(home) if home else None).to_json()  # type: ignore[attr-defined]
+
+
+@task(name="publish", cache_policy=NONE)
+def publish_task(settings: Settings, home: str | None, include_candidates: bool | None) -> dict[str, object]:
+    """Publish a release if anything publishable changed."""
+    return run_publish(settings, Path(home) if home else None, include_candidates).to_json()  # type: ignore[attr-defined]
+
+
+@flow(name="practice-run", log_prints=True)
+def run_flow(
+    paths: list[str] | None = None,
+    community: str | None = None,
+    config: str | None = None,
+    home: str | None = None,
+    include_candidates: bool | None = None,
+) -> dict[str, object]:
+    """Run every stage over the given paths, or over the sources named in practice.toml."""
+    settings = load_settings(Path(config) if config else None)
+    if paths:
+        entries = [(p, community, "public", None) for p in paths]
+    else:
+        entries = [(str(p), e.community, e.visibility, e.kind) for p, e in source_paths(settings)]
+    ingest = IngestReport()
+    for path, comm, visibility, kind in entries:
+        part = ingest_flow(
+            paths=[path], community=comm, visibility=visibility, kind=kind, prune_missing=True, home=home
+        )
+        ingest.outcomes.extend(IngestReport.from_json(part).outcomes)
+    extract = extract_candidates(settings.extract.extractors, settings.extract.llm_model, home)
+    dedupe = dedupe_task(settings, home)
+    publish = publish_task(settings, home, include_candidates)
+    print(
+        f"run: ingest {ingest.counts}; {extract['candidates_created']} candidates created; "
+        f"{dedupe['folded']} folded, {dedupe['embeddings_computed']} + {publish['embeddings_computed']} embeddings; "
+        f"release {publish['release_id'] or 'unchanged'}"
+    )
+    return {"ingest": ingest.to_json(), "extract": extract, "dedupe": dedupe, "publish": publish}
+
+
+def serve_scheduled(cron: str, config: str | None = None, timezone: str = "UTC") -> None:
+    """Serve `run_flow` as a deployment on a cron schedule (blocks; each run is a real Prefect run)."""
+    from prefect.schedules import Cron
+
+    run_flow.serve(
+        name="practice-scheduled",
+        schedules=[Cron(cron, timezone=timezone)],
+        parameters={"config": str(Path(config).resolve()) if config else None},
+        description="Scheduled ingestion: ingest, extract, dedupe and publish the configured sources.",
+        tags=["practice-index"],
+    )

@@ -1,0 +1,139 @@
+"""Dedup: fold candidates into artefacts by nearest-neighbour similarity (never all pairs).
+
+Pure: items and vectors in, a plan out. Each new candidate is compared, through a FAISS
+k-nearest-neighbour search, with the other new candidates and with existing artefacts of the
+same kind. Pairs scoring at or above the merge threshold are joined; pairs in the band below it
+become "possible duplicate" suggestions for reviewers. Existing artefacts are never joined with
+each other automatically: that is a reviewer's merge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+# score_pairs(rows_a, rows_b) -> scores: the pair scorer over item rows (see DedupItem order)
+PairScorer = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+EXACT_LIMIT = 20_000  # above this many items, HNSW instead of exact search keeps dedup sub-quadratic
+
+
+@dataclass(frozen=True)
+class DedupItem:
+    """Something that can be folded: a new candidate or an existing artefact."""
+
+    id: str
+    is_artefact: bool
+    text: str  # what is compared: the question of a FAQ, name + recommendation of a pattern
+
+
+@dataclass
+class DedupPlan:
+    """The outcome: which group each new candidate joins, and suggestions between groups."""
+
+    # group -> member ids; a group holds at most one existing artefact
+    groups: list[list[str]] = field(default_factory=list)
+    # (id_a, id_b, score) for pairs in the suggestion band that ended in different groups
+    suggestions: list[tuple[str, str, float]] = field(default_factory=list)
+
+
+def neighbours(vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each vector, its k nearest others by inner product: (scores, indices), -1 for none."""
+    import faiss
+
+    n, dim = vectors.shape
+    k = min(k + 1, n)  # +1: every vector finds itself
+    if n <= EXACT_LIMIT:
+        index = faiss.IndexFlatIP(dim)
+    else:
+        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efSearch = max(64, 2 * k)
+    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index.search(np.ascontiguousarray(vectors, dtype=np.float32), k)
+
+
+class _UnionFind:
+    def __init__(self, n: int, anchored: Sequence[bool]) -> None:
+        self.parent = list(range(n))
+        self.anchored = list(anchored)  # a set holding an existing artefact
+
+    def find(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def union(self, a: int, b: int) -> bool:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return True
+        if self.anchored[ra] and self.anchored[rb]:
+            return False  # two existing artefacts: only a reviewer merges those
+        if self.anchored[rb]:
+            ra, rb = rb, ra
+        self.parent[rb] = ra
+        return True
+
+
+def plan_dedup(
+    items: Sequence[DedupItem],
+    vectors: np.ndarray,
+    merge_threshold: float,
+    suggest_threshold: float,
+    score_pairs: PairScorer | None = None,
+    k: int = 10,
+) -> DedupPlan:
+    """Group new candidates with each other and with existing artefacts of one kind.
+
+    `vectors` are L2-normalised rows aligned with `items`. `score_pairs` rescores the
+    neighbour pairs FAISS finds (default: their cosine); thresholds apply to that score.
+    Candidates are only ever compared with their k nearest neighbours.
+    """
+    n = len(items)
+    if n == 0:
+        return DedupPlan()
+    sims, idx = neighbours(vectors, k)
+    rows_a, rows_b = [], []
+    seen: set[tuple[int, int]] = set()
+    for i in range(n):
+        for j in idx[i]:
+            if j < 0 or j == i:
+                continue
+            a, b = (i, int(j)) if i < j else (int(j), i)
+            if items[a].is_artefact and items[b].is_artefact:
+                continue  # existing artefacts were already deduplicated against each other
+            if (a, b) not in seen:
+                seen.add((a, b))
+                rows_a.append(a)
+                rows_b.append(b)
+    ra, rb = np.array(rows_a, dtype=np.int64), np.array(rows_b, dtype=np.int64)
+    if len(ra) and score_pairs is not None:
+        scores = np.asarray(score_pairs(ra, rb), dtype=np.float64)
+    else:
+        scores = np.einsum("ij,ij->i", vectors[ra], vectors[rb]) if len(ra) else np.zeros(0)
+
+    uf = _UnionFind(n, [it.is_artefact for it in items])
+    band: list[tuple[int, int, float]] = []
+    # Strongest pairs first, so a candidate between two artefacts joins the closer one.
+    for p in np.argsort(-scores, kind="stable"):
+        a, b, s = int(ra[p]), int(rb[p]), float(scores[p])
+        if s >= merge_threshold:
+            if not uf.union(a, b):
+                band.append((a, b, s))
+        elif s >= suggest_threshold:
+            band.append((a, b, s))
+
+    members: dict[int, list[str]] = {}
+    for i in range(n):
+        members.setdefault(uf.find(i), []).append(items[i].id)
+    plan = DedupPlan(groups=list(members.values()))
+    best: dict[tuple[int, int], float] = {}
+    for a, b, s in band:
+        ga, gb = uf.find(a), uf.find(b)
+        if ga != gb:
+            key = (min(ga, gb), max(ga, gb))
+            best[key] = max(best.get(key, s), s)
+    plan.suggestions = [(items[a].id, items[b].id, s) for (a, b), s in sorted(best.items(), key=lambda kv: -kv[1])]
+    return plan

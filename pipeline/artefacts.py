@@ -1,0 +1,269 @@
+"""The dedupe stage: fold candidates into artefacts, keep support counts, mark what lost its evidence stale.
+
+Pure helpers (canonical choice, support, evidence union) take data and return data; `dedupe`
+is the edge that reads and writes the store. Invariants kept here:
+- an existing artefact keeps its id; an approved or rejected one keeps its reviewed text and
+  status and only gains (or loses) evidence;
+- an artefact left with no candidate is stale (it leaves the index at the next publish).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from index.dedupe import DedupItem, plan_dedup
+from pipeline.models import (
+    Artefact,
+    ArtefactStatus,
+    Candidate,
+    CandidateKind,
+    Evidence,
+    Passage,
+    Source,
+    Support,
+    short_hash,
+    utcnow,
+)
+from pipeline.store import Store
+
+# Reviewer-owned states: the stage never changes their text or status.
+REVIEWED = (ArtefactStatus.approved, ArtefactStatus.rejected)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Merge and suggestion thresholds on the duplicate score, per kind (see index/duplicates.py)."""
+
+    faq_merge: float
+    faq_suggest: float
+    pattern_merge: float
+    pattern_suggest: float
+
+    def for_kind(self, kind: CandidateKind) -> tuple[float, float]:
+        """(merge, suggest) for one kind."""
+        if kind == CandidateKind.faq:
+            return self.faq_merge, self.faq_suggest
+        return self.pattern_merge, self.pattern_suggest
+
+
+@dataclass
+class DedupeReport:
+    """What one dedupe run changed."""
+
+    folded: int = 0  # candidates assigned to an artefact in this run
+    created: int = 0  # new artefacts
+    updated: int = 0  # existing artefacts that gained or lost evidence
+    stale: int = 0  # artefacts left with no evidence
+    suggestions: int = 0
+    embeddings_computed: int = 0
+    by_kind: dict[str, int] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, object]:
+        """The documented `--json` shape of `practice dedupe`."""
+        return asdict(self)
+
+
+def compare_text(kind: CandidateKind, title: str, body: str) -> str:
+    """What dedup embeds: the question of a FAQ (not its answer); name and recommendation of a pattern."""
+    from index.duplicates import embedding_text_for
+
+    if kind == CandidateKind.faq:
+        return embedding_text_for("faq", title, None)
+    return embedding_text_for("pattern", title, body)
+
+
+def duplicate_pair_scorer(
+    kind: CandidateKind, items: list[DedupItem], vectors: np.ndarray
+) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """The calibrated duplicate score (cosine + lexical overlap of question cores) over item rows."""
+    from index.duplicates import DuplicateScorer, compute_idf, texts_for
+
+    lexical = [texts_for(kind.value, it.text, None) for it in items]
+    idf = compute_idf(lexical)
+    scorer = DuplicateScorer()
+
+    def score(rows_a: np.ndarray, rows_b: np.ndarray) -> np.ndarray:
+        signals = scorer.signals(
+            [lexical[i] for i in rows_a], [lexical[i] for i in rows_b], vectors[rows_a], vectors[rows_b], idf
+        )
+        return scorer.combine(signals, kind.value)
+
+    return score
+
+
+def form_score(c: Candidate | Artefact) -> float:
+    """How well-formed an item reads: the best-formed candidate of a group becomes canonical."""
+    title_words = len(c.title.split())
+    score = float(getattr(c, "confidence", 0.5))
+    if c.kind == CandidateKind.faq:
+        score += 1.0 if c.answer else 0.0
+        score += 0.3 if c.title.rstrip().endswith("?") else 0.0
+        score += 0.3 if 4 <= title_words <= 30 else 0.0
+        score += 0.2 * min(1.0, len((c.answer or "").split()) / 40)
+    else:
+        score += 0.5 if c.recommendation else 0.0
+        score += 0.1 * min(5, len(c.items))
+        score += 0.3 if 1 <= title_words <= 10 else 0.0
+    return score
+
+
+def union_evidence(candidates: Iterable[Candidate]) -> list[Evidence]:
+    """All evidence of the candidates, each (passage, quote, role) once, in order."""
+    seen: set[tuple[str, str, str]] = set()
+    out = []
+    for c in candidates:
+        for e in c.evidence:
+            key = (e.passage_id, e.quote, e.role)
+            if key not in seen:
+                seen.add(key)
+                out.append(e)
+    return out
+
+
+def support_of(candidates: list[Candidate], passages: dict[str, Passage], sources: dict[str, Source]) -> Support:
+    """Distinct candidates, sources, authors and communities behind an artefact."""
+    authors = {
+        passages[e.passage_id].author
+        for c in candidates
+        for e in c.evidence
+        if e.passage_id in passages and passages[e.passage_id].author
+    }
+    source_ids = {c.source_id for c in candidates}
+    communities = {sources[s].community for s in source_ids if s in sources and sources[s].community}
+    return Support(candidates=len(candidates), sources=len(source_ids), authors=len(authors), communities=len(communities))
+
+
+def visibility_of(source_ids: Iterable[str], sources: dict[str, Source]) -> str:
+    """Visible to whoever may see all evidence: public only if every source is public."""
+    restricted = sorted({sources[s].visibility for s in source_ids if s in sources and sources[s].visibility != "public"})
+    return ",".join(restricted) if restricted else "public"
+
+
+def refresh(
+    artefact: Artefact, members: list[Candidate], passages: dict[str, Passage], sources: dict[str, Source]
+) -> Artefact:
+    """Recompute what follows from an artefact's members: evidence, support, canonical text, status."""
+    a = artefact.model_copy(deep=True)
+    a.candidate_ids = [c.id for c in members]
+    a.evidence = union_evidence(members)
+    a.support = support_of(members, passages, sources)
+    a.communities = sorted({sources[c.source_id].community for c in members if c.source_id in sources and sources[c.source_id].community})  # type: ignore[misc]
+    a.visibility = visibility_of((c.source_id for c in members), sources)
+    a.extractors = sorted({c.extractor for c in members})
+    a.updated_at = utcnow()
+    if not members:
+        a.status = ArtefactStatus.stale
+        return a
+    if a.status == ArtefactStatus.stale:
+        a.status = ArtefactStatus.candidate  # evidence came back
+    if a.status not in REVIEWED:
+        best = max(members, key=form_score)
+        for name in ("question", "answer", "name", "context", "problem", "recommendation", "items", "confidence"):
+            setattr(a, name, getattr(best, name))
+    return a
+
+
+def new_artefact(members: list[Candidate]) -> Artefact:
+    """A fresh artefact for a group of candidates (id from its best-formed member)."""
+    best = max(members, key=form_score)
+    return Artefact(id=short_hash("artefact", best.id), kind=best.kind)
+
+
+def dedupe(
+    store: Store,
+    embed: Callable[[list[str]], np.ndarray],
+    model_id: str,
+    thresholds: Thresholds,
+    score_pairs: Callable[[CandidateKind, list[DedupItem], np.ndarray], Callable[[np.ndarray, np.ndarray], np.ndarray]]
+    | None = None,
+) -> DedupeReport:
+    """Fold unassigned candidates into artefacts and refresh artefacts whose candidates went away."""
+    from index.embeddings import embed_cached
+
+    report = DedupeReport()
+    sources = {s.id: s for s in store.list_sources()}
+    live = {c.id: c for c in store.candidates()}
+    artefacts = {a.id: a for a in store.artefacts() if a.status != ArtefactStatus.merged}
+    changed: dict[str, Artefact] = {}
+
+    # 1. Candidates that disappeared (their source changed or went) leave their artefacts.
+    for a in artefacts.values():
+        members = [live[cid] for cid in a.candidate_ids if cid in live]
+        if len(members) != len(a.candidate_ids):
+            changed[a.id] = a  # refreshed below with the surviving members
+
+    # 2. New candidates are compared with each other and with existing artefacts, per kind.
+    unassigned = store.unassigned_candidates()
+    groups: list[tuple[str | None, list[Candidate]]] = []
+    suggestions: list[tuple[str, str, float]] = []
+    for kind in CandidateKind:
+        fresh = [c for c in unassigned if c.kind == kind]
+        if not fresh:
+            continue
+        existing = [a for a in artefacts.values() if a.kind == kind]
+        items = [DedupItem(a.id, True, compare_text(kind, a.title, a.body)) for a in existing]
+        items += [DedupItem(c.id, False, compare_text(kind, c.title, c.body)) for c in fresh]
+        vectors, computed = embed_cached(
+            [it.text for it in items], embed, model_id, store.get_embeddings, store.put_embeddings
+        )
+        report.embeddings_computed += computed
+        merge, suggest = thresholds.for_kind(kind)
+        scorer = score_pairs(kind, items, vectors) if score_pairs else None
+        plan = plan_dedup(items, vectors, merge, suggest, scorer)
+        by_id = {c.id: c for c in fresh}
+        for group in plan.groups:
+            anchor = next((i for i in group if i in artefacts), None)
+            new_members = [by_id[i] for i in group if i in by_id]
+            if new_members:
+                groups.append((anchor, new_members))
+        suggestions += plan.suggestions
+        report.by_kind[kind.value] = len(fresh)
+
+    # 3. Apply: fold into the anchor artefact, or create one per group.
+    member_of: dict[str, str] = {}
+    for anchor, new_members in groups:
+        if anchor is None:
+            a = new_artefact(new_members)
+            base: list[Candidate] = []
+            report.created += 1
+        else:
+            a = changed.get(anchor, artefacts[anchor])
+            base = [live[cid] for cid in a.candidate_ids if cid in live]
+        changed[a.id] = a.model_copy(update={"candidate_ids": [c.id for c in base + new_members]})
+        report.folded += len(new_members)
+        for c in new_members:
+            member_of[c.id] = a.id
+
+    passages = store.passages_by_id(
+        e.passage_id for a in changed.values() for cid in a.candidate_ids if cid in live for e in live[cid].evidence
+    )
+    refreshed = []
+    for a in changed.values():
+        r = refresh(a, [live[cid] for cid in a.candidate_ids if cid in live], passages, sources)
+        if r.status == ArtefactStatus.stale and a.status != ArtefactStatus.stale:
+            report.stale += 1
+        refreshed.append(r)
+    report.updated = sum(1 for a in refreshed if a.id in artefacts)
+    store.save_artefacts(refreshed)
+
+    # Suggestions name candidates or artefacts; store them between artefacts.
+    pairs = [(member_of.get(x, x), member_of.get(y, y), s) for x, y, s in suggestions]
+    pairs = [(x, y, s) for x, y, s in pairs if x != y]
+    store.replace_suggestions(_keep_live_suggestions(store.suggestions(), pairs, live_ids=set(artefacts) | set(member_of.values())))
+    report.suggestions = len(pairs)
+    return report
+
+
+def _keep_live_suggestions(
+    old: list[tuple[str, str, float]], new: list[tuple[str, str, float]], live_ids: set[str]
+) -> list[tuple[str, str, float]]:
+    """Old suggestions between still-live artefacts plus this run's, best score per pair."""
+    best: dict[tuple[str, str], float] = {}
+    for a, b, s in [*old, *new]:
+        if a in live_ids and b in live_ids:
+            key = (min(a, b), max(a, b))
+            best[key] = max(best.get(key, s), s)
+    return [(a, b, s) for (a, b), s in best.items()]

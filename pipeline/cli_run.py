@@ -1,0 +1,143 @@
+"""`practice run`, `dedupe`, `publish`, `schedule`, `releases`: the pipeline past extraction."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+CONFIG_OPTION = click.option(
+    "--config", "config", type=click.Path(path_type=Path), help="practice.toml to use [default: $PRACTICE_CONFIG or ./practice.toml]."
+)
+
+
+def _settings(config: Path | None) -> Any:
+    from pipeline.settings import load_settings
+
+    try:
+        return load_settings(config)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _emit(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+@click.command()
+@CONFIG_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def dedupe(config: Path | None, as_json: bool) -> None:
+    """Fold new candidates into artefacts by embedding similarity; suggest possible duplicates."""
+    from pipeline.stages import run_dedupe
+
+    report = run_dedupe(_settings(config)).to_json()  # type: ignore[attr-defined]
+    if as_json:
+        _emit(report)
+        return
+    click.echo(
+        f"Folded {report['folded']} candidates: {report['created']} new artefacts, {report['updated']} updated, "
+        f"{report['stale']} stale; {report['suggestions']} possible-duplicate suggestions; "
+        f"{report['embeddings_computed']} embeddings computed."
+    )
+
+
+@click.command()
+@CONFIG_OPTION
+@click.option("--include-candidates", is_flag=True, default=None, help="Publish unreviewed candidates too, marked as such.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def publish(config: Path | None, include_candidates: bool | None, as_json: bool) -> None:
+    """Build an immutable index release of approved artefacts and make it current."""
+    from pipeline.stages import run_publish
+
+    report = run_publish(_settings(config), include_candidates=include_candidates).to_json()  # type: ignore[attr-defined]
+    if as_json:
+        _emit(report)
+    elif report["published"]:
+        click.echo(f"Published release {report['release_id']} with {report['artefacts']} artefacts.")
+    else:
+        click.echo(f"No new release: {report['reason']} ({report['artefacts']} artefacts).")
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--community", help="Community of the given paths (with PATH arguments).")
+@CONFIG_OPTION
+@click.option("--include-candidates", is_flag=True, default=None, help="Publish unreviewed candidates too.")
+@click.option("--json", "as_json", is_flag=True, help="Print every stage's report as JSON.")
+def run(paths: tuple[Path, ...], community: str | None, config: Path | None, include_candidates: bool | None, as_json: bool) -> None:
+    """Run the whole flow (ingest → extract → dedupe → publish) as one Prefect flow.
+
+    With PATH arguments those are read; otherwise the sources in practice.toml.
+    """
+    settings = _settings(config)
+    if not paths and not settings.sources:
+        raise click.ClickException("nothing to read: give PATH arguments or list [[sources]] in practice.toml")
+    from flows.run import run_flow
+
+    report = run_flow(
+        paths=[str(p) for p in paths] or None, community=community,
+        config=str(config) if config else None, include_candidates=include_candidates,
+    )  # fmt: skip
+    if as_json:
+        _emit(report)
+        return
+    ing, ext, ded, pub = report["ingest"], report["extract"], report["dedupe"], report["publish"]
+    counts = ", ".join(f"{n} {k}" for k, n in ing["counts"].items() if n)
+    click.echo(f"ingest:  {counts}; {ing['passages_written']} passages written")
+    for s in ing["sources"]:
+        if s["status"] == "failed":
+            click.echo(f"         failed: {s['uri']}: {s['error']}")
+    click.echo(f"extract: {ext['candidates_created']} candidates created, {ext['candidates_deleted']} removed")
+    click.echo(f"dedupe:  {ded['folded']} folded into {ded['created']} new / {ded['updated']} updated artefacts, {ded['stale']} stale")
+    click.echo(f"publish: {'release ' + pub['release_id'] if pub['published'] else 'no new release (' + pub['reason'] + ')'}"
+               f"; {pub['artefacts']} artefacts; embeddings computed: {ded['embeddings_computed'] + pub['embeddings_computed']}")
+
+
+@click.command()
+@click.option("--cron", help="Cron expression [default: [schedule] cron in practice.toml, else hourly].")
+@CONFIG_OPTION
+def schedule(cron: str | None, config: Path | None) -> None:
+    """Serve the whole flow as a Prefect deployment on a cron schedule (runs until stopped)."""
+    settings = _settings(config)
+    if not settings.sources:
+        raise click.ClickException("a schedule needs [[sources]] in practice.toml")
+    from flows.run import serve_scheduled
+
+    from pipeline.settings import config_path
+
+    path = config_path(config)
+    serve_scheduled(cron or settings.schedule.cron, str(path) if path else None, settings.schedule.timezone)
+
+
+@click.command()
+@click.option("--rollback", "rollback_to", metavar="RELEASE_ID", help="Make an older release current again.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def releases(rollback_to: str | None, as_json: bool) -> None:
+    """List index releases (the current one marked), or roll back to an older one."""
+    from index.release import ReleaseError, current_release, list_releases, rollback
+    from pipeline.stages import releases_root
+
+    root = releases_root()
+    if rollback_to:
+        try:
+            m = rollback(root, rollback_to)
+        except (ReleaseError, FileNotFoundError, ValueError) as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"Current release is now {m.release_id}.")
+        return
+    current = current_release(root)
+    rows = [m.to_dict() for m in list_releases(root)]
+    if as_json:
+        _emit({"current": current.release_id if current else None, "releases": rows})
+        return
+    if not rows:
+        click.echo("No releases yet: run `practice publish`.")
+    for r in rows:
+        mark = "*" if current and r["release_id"] == current.release_id else " "
+        click.echo(f"{mark} {r['release_id']}  {r.get('created_at', '')}  {r.get('count', 0)} artefacts")
+
+
+COMMANDS = [dedupe, publish, run, schedule, releases]

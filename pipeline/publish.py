@@ -1,0 +1,113 @@
+"""The publish stage: turn reviewed artefacts into an immutable index release (or none, if nothing changed)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pipeline.citations import cite
+from pipeline.models import Artefact, ArtefactStatus, Passage, Source
+from pipeline.store import Store
+
+
+@dataclass
+class PublishReport:
+    """What one publish run did."""
+
+    published: bool
+    release_id: str | None
+    artefacts: int
+    embeddings_computed: int
+    reason: str = ""
+
+    def to_json(self) -> dict[str, object]:
+        """The documented `--json` shape of `practice publish`."""
+        return asdict(self)
+
+
+def publishable(a: Artefact, include_candidates: bool) -> bool:
+    """Approved artefacts always; candidates only when asked; never rejected, merged or stale ones."""
+    return a.status == ArtefactStatus.approved or (include_candidates and a.status == ArtefactStatus.candidate)
+
+
+def search_text(a: Artefact) -> str:
+    """What dense and keyword search index for an artefact: its title and body."""
+    return f"{a.title}\n{a.body}".strip()
+
+
+def payload(a: Artefact, passages: dict[str, Passage], sources: dict[str, Source]) -> dict[str, Any]:
+    """The search-hit payload: the artefact as a reader sees it, with cited evidence."""
+    citations = []
+    source_kinds = set()
+    for e in a.evidence:
+        p = passages.get(e.passage_id)
+        src = sources.get(p.source_id) if p else None
+        if src and src.kind:
+            source_kinds.add(src.kind.value)
+        citations.append({"passage_id": e.passage_id, "role": e.role, "quote": e.quote, **cite(p, src)})
+    return {
+        "id": a.id,
+        "kind": a.kind.value,
+        "status": a.status.value,
+        "open_question": a.is_open_question,
+        "question": a.question,
+        "answer": a.answer,
+        "name": a.name,
+        "context": a.context,
+        "problem": a.problem,
+        "recommendation": a.recommendation,
+        "items": a.items,
+        "support": a.support.model_dump(),
+        "communities": a.communities,
+        "source_kinds": sorted(source_kinds),
+        "visibility": a.visibility,
+        "confidence": a.confidence,
+        "updated_at": a.updated_at.isoformat(),
+        "citations": citations,
+    }
+
+
+def publish(
+    store: Store,
+    embed: Callable[[list[str]], np.ndarray],
+    model_id: str,
+    releases_root: Path,
+    include_candidates: bool = False,
+    index_type: str = "exact",
+    keep: int = 5,
+) -> PublishReport:
+    """Build a release from the publishable artefacts and make it current, unless it would equal the current one."""
+    from index.embeddings import embed_cached
+    from index.release import build_release, latest_fingerprint, release_fingerprint
+
+    artefacts = [a for a in store.artefacts() if publishable(a, include_candidates) and a.evidence]
+    passages = store.passages_by_id(e.passage_id for a in artefacts for e in a.evidence)
+    # Invariant 4: only artefacts citing at least one real passage, every quote verbatim in it.
+    artefacts = [a for a in artefacts if _cites_real_passages(a, passages)]
+    sources = {s.id: s for s in store.list_sources()}
+    payloads = [payload(a, passages, sources) for a in artefacts]
+    texts = [search_text(a) for a in artefacts]
+    vectors, computed = embed_cached(texts, embed, model_id, store.get_embeddings, store.put_embeddings)
+    if not artefacts:
+        vectors = np.zeros((0, _dimension(embed)), dtype=np.float32)
+    fingerprint = release_fingerprint(
+        payloads, vectors, model_id, texts, index_type=index_type, include_candidates=include_candidates
+    )
+    if fingerprint == latest_fingerprint(releases_root):
+        return PublishReport(False, None, len(artefacts), computed, "nothing changed since the current release")
+    manifest = build_release(
+        releases_root, payloads, vectors, texts, model_id, index_type, include_candidates, keep=keep
+    )
+    return PublishReport(True, manifest.release_id, len(artefacts), computed)
+
+
+def _cites_real_passages(a: Artefact, passages: dict[str, Passage]) -> bool:
+    return all(e.passage_id in passages and e.quote in passages[e.passage_id].text for e in a.evidence)
+
+
+def _dimension(embed: Callable[[list[str]], np.ndarray]) -> int:
+    return int(embed(["dimension probe"]).shape[1])

@@ -1,0 +1,120 @@
+"""`practice.toml`: which sources to read and how every stage is tuned, with defaults for all of it.
+
+Looked up as `--config PATH`, else `$PRACTICE_CONFIG`, else `./practice.toml`; with none, the
+built-in defaults apply (no sources: `practice run PATH...` names them).
+
+    [[sources]]
+    path = "examples/slack"
+    community = "platform-engineering"
+    visibility = "public"          # or a group name: only its members see what comes from it
+    # kind = "thread"              # force a kind (transcript | thread | document)
+
+    [extract]
+    extractors = ["threads", "transcripts", "documents"]
+    # llm_model = "openai:gpt-4o-mini"
+
+    [dedupe]                        # duplicate-score thresholds (calibrated: see README)
+    faq_merge = 0.8935
+
+    [publish]
+    include_candidates = false
+    index = "exact"                 # exact | hnsw | ivf
+    keep = 5
+
+    [schedule]
+    cron = "0 * * * *"
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from index.duplicates import CALIBRATED_THRESHOLDS
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a typo in practice.toml is an error, not silence
+
+
+class SourceEntry(_Section):
+    """One configured source: a file or folder with its community and visibility."""
+
+    path: str
+    community: str | None = None
+    visibility: str = "public"
+    kind: str | None = None
+
+
+class EmbeddingSettings(_Section):
+    model: str = "all-MiniLM-L6-v2"
+
+
+class ExtractSettings(_Section):
+    extractors: list[str] = Field(default_factory=lambda: ["threads", "transcripts", "documents"])
+    llm_model: str | None = None
+
+
+class DedupeSettings(_Section):
+    faq_merge: float = CALIBRATED_THRESHOLDS["faq"][0]
+    faq_suggest: float = CALIBRATED_THRESHOLDS["faq"][1]
+    pattern_merge: float = CALIBRATED_THRESHOLDS["pattern"][0]
+    pattern_suggest: float = CALIBRATED_THRESHOLDS["pattern"][1]
+
+
+class PublishSettings(_Section):
+    include_candidates: bool = False
+    index: str = "exact"
+    keep: int = 5
+
+
+class ScheduleSettings(_Section):
+    cron: str = "0 * * * *"  # hourly
+    timezone: str = "UTC"
+
+
+class Settings(_Section):
+    """Everything `practice.toml` can say."""
+
+    sources: list[SourceEntry] = Field(default_factory=list)
+    embeddings: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    extract: ExtractSettings = Field(default_factory=ExtractSettings)
+    dedupe: DedupeSettings = Field(default_factory=DedupeSettings)
+    publish: PublishSettings = Field(default_factory=PublishSettings)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    base_dir: str = "."  # where relative source paths are resolved from (the file's folder)
+
+
+def config_path(explicit: Path | None = None) -> Path | None:
+    """Which config file applies, if any."""
+    if explicit is not None:
+        return explicit
+    env = os.environ.get("PRACTICE_CONFIG")
+    if env:
+        return Path(env)
+    local = Path("practice.toml")
+    return local if local.is_file() else None
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read practice.toml (or the defaults); raises ValueError naming the file on a bad config."""
+    found = config_path(path)
+    if found is None:
+        return Settings()
+    try:
+        data = tomllib.loads(found.read_text(encoding="utf-8"))
+        settings = Settings.model_validate({**data, "base_dir": str(found.resolve().parent)})
+    except FileNotFoundError:
+        raise ValueError(f"{found}: config file not found") from None
+    except (tomllib.TOMLDecodeError, ValueError) as exc:
+        raise ValueError(f"{found}: invalid config: {exc}") from None
+    return settings
+
+
+def source_paths(settings: Settings) -> list[tuple[Path, SourceEntry]]:
+    """Configured sources with paths resolved against the config file's folder."""
+    base = Path(settings.base_dir)
+    return [(Path(s.path) if Path(s.path).is_absolute() else base / s.path, s) for s in settings.sources]

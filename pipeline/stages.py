@@ -1,0 +1,70 @@
+"""Each stage as one call over the store under PRACTICE_HOME: what the CLI, the flows and the API run.
+
+These are the edges: they open the store, load the embedding model once per process, and call
+the pure stage functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from pipeline.config import practice_home
+from pipeline.extract import ExtractReport, extract_all
+from pipeline.models import Source
+from pipeline.settings import Settings
+from pipeline.store import open_store
+
+
+def releases_root(home: Path | None = None) -> Path:
+    """Where index releases live: $PRACTICE_HOME/releases."""
+    return (home or practice_home()) / "releases"
+
+
+def run_extract(
+    names: list[str] | None = None,
+    llm_model: str | None = None,
+    home: Path | None = None,
+    progress: Callable[[Source], None] | None = None,
+) -> ExtractReport:
+    """Build the named extractors (default: the offline ones) and run them over the store."""
+    from extractors.registry import build_extractors
+
+    store = open_store(home)
+    try:
+        extractors = build_extractors(names, llm={"model": llm_model, "cache": store.cache("llm")})
+        return extract_all(store, extractors, progress)
+    finally:
+        store.close()
+
+
+def run_dedupe(settings: Settings, home: Path | None = None) -> object:
+    """Fold new candidates into artefacts with the configured model and thresholds."""
+    from index.embeddings import shared_embedder
+    from pipeline.artefacts import Thresholds, dedupe, duplicate_pair_scorer
+
+    d = settings.dedupe
+    thresholds = Thresholds(d.faq_merge, d.faq_suggest, d.pattern_merge, d.pattern_suggest)
+    embedder = shared_embedder(settings.embeddings.model)
+    store = open_store(home)
+    try:
+        return dedupe(store, embedder.encode, embedder.model_name, thresholds, duplicate_pair_scorer)
+    finally:
+        store.close()
+
+
+def run_publish(settings: Settings, home: Path | None = None, include_candidates: bool | None = None) -> object:
+    """Publish a release of the publishable artefacts (no new release when nothing changed)."""
+    from index.embeddings import shared_embedder
+    from pipeline.publish import publish
+
+    p = settings.publish
+    embedder = shared_embedder(settings.embeddings.model)
+    store = open_store(home)
+    try:
+        return publish(
+            store, embedder.encode, embedder.model_name, releases_root(home),
+            p.include_candidates if include_candidates is None else include_candidates, p.index, p.keep,
+        )  # fmt: skip
+    finally:
+        store.close()
