@@ -19,17 +19,23 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -c "import torch, sentence_transformers, prefect, unstructured, faiss; assert torch.__version__.startswith('2.13.0'), torch.__version__"
 	touch $(STAMP)
 
-DEMO_SOURCES := examples/meetings examples/slack examples/mail examples/docs
+DEMO := PRACTICE_HOME=$(DEMO_HOME) $(BIN)/practice
+DEMO_QUERIES := "how do other teams deal with flaky tests?" "what should go into an on-call handover?" "how do we size kubernetes memory limits?"
 
 demo: install
 	rm -rf $(DEMO_HOME)
-	@echo "Ingesting the demo corpus as a Prefect flow (local ephemeral server):"
-	PRACTICE_HOME=$(DEMO_HOME) $(BIN)/practice ingest $(DEMO_SOURCES) --community platform-engineering --flow
+	@echo "== The whole flow as one Prefect run (local ephemeral server): ingest, extract, dedupe, publish"
+	$(DEMO) run --config examples/practice.toml
 	@echo
-	@echo "Second run over the same files (nothing changed, nothing written):"
-	PRACTICE_HOME=$(DEMO_HOME) $(BIN)/practice ingest $(DEMO_SOURCES) --community platform-engineering
+	@echo "== Second run over the same files: nothing changes, no new release"
+	$(DEMO) run --config examples/practice.toml
 	@echo
-	PRACTICE_HOME=$(DEMO_HOME) $(BIN)/practice sources
+	$(DEMO) sources
+	@echo
+	@echo "== Extracted FAQs and patterns, with their evidence (first 12)"
+	$(DEMO) artefacts --limit 12
+	@echo
+	@for q in $(DEMO_QUERIES); do echo "== practice search \"$$q\""; $(DEMO) search "$$q" -k 3; echo; done
 
 test: install
 	$(BIN)/python -m pytest -q

@@ -22,7 +22,12 @@ EXACT_LIMIT = 20_000  # above this many items, HNSW instead of exact search keep
 
 @dataclass(frozen=True)
 class DedupItem:
-    """Something that can be folded: a new candidate or an existing artefact."""
+    """Something that can be folded: a new candidate, or one text of an existing artefact.
+
+    An existing artefact may appear as several items sharing its id (its canonical text and the
+    texts of the candidates already folded into it), so a reviewer's edit of the canonical text
+    does not stop later re-phrasings of the original from finding it.
+    """
 
     id: str
     is_artefact: bool
@@ -115,6 +120,13 @@ def plan_dedup(
         scores = np.einsum("ij,ij->i", vectors[ra], vectors[rb]) if len(ra) else np.zeros(0)
 
     uf = _UnionFind(n, [it.is_artefact for it in items])
+    first_of: dict[str, int] = {}
+    for i, it in enumerate(items):  # the texts of one artefact are one set from the start
+        if it.is_artefact:
+            if it.id in first_of:
+                uf.parent[i] = first_of[it.id]
+            else:
+                first_of[it.id] = i
     band: list[tuple[int, int, float]] = []
     # Strongest pairs first, so a candidate between two artefacts joins the closer one.
     for p in np.argsort(-scores, kind="stable"):
@@ -127,7 +139,9 @@ def plan_dedup(
 
     members: dict[int, list[str]] = {}
     for i in range(n):
-        members.setdefault(uf.find(i), []).append(items[i].id)
+        group = members.setdefault(uf.find(i), [])
+        if items[i].id not in group:
+            group.append(items[i].id)
     plan = DedupPlan(groups=list(members.values()))
     best: dict[tuple[int, int], float] = {}
     for a, b, s in band:

@@ -204,7 +204,11 @@ def dedupe(
         if not fresh:
             continue
         existing = [a for a in artefacts.values() if a.kind == kind]
-        items = [DedupItem(a.id, True, compare_text(kind, a.title, a.body)) for a in existing]
+        items = []
+        for a in existing:
+            texts = {compare_text(kind, a.title, a.body)}
+            texts |= {compare_text(kind, live[c].title, live[c].body) for c in a.candidate_ids if c in live}
+            items += [DedupItem(a.id, True, t) for t in sorted(texts)]
         items += [DedupItem(c.id, False, compare_text(kind, c.title, c.body)) for c in fresh]
         vectors, computed = embed_cached(
             [it.text for it in items], embed, model_id, store.get_embeddings, store.put_embeddings
