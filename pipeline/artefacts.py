@@ -137,9 +137,18 @@ def support_of(candidates: list[Candidate], passages: dict[str, Passage], source
 
 
 def visibility_of(source_ids: Iterable[str], sources: dict[str, Source]) -> str:
-    """Visible to whoever may see all evidence: public only if every source is public."""
-    restricted = sorted({sources[s].visibility for s in source_ids if s in sources and sources[s].visibility != "public"})
-    return ",".join(restricted) if restricted else "public"
+    """Visible to whoever may see all evidence (see pipeline.users.can_see for the format).
+
+    Each restricted source contributes one clause (its groups, comma-separated: any of them may
+    see it); the artefact's visibility is the clauses joined by ';' (all must be satisfied).
+    """
+    clauses = sorted({_clause(sources[s].visibility) for s in source_ids if s in sources} - {"public"})
+    return ";".join(clauses) if clauses else "public"
+
+
+def _clause(visibility: str) -> str:
+    groups = sorted({g.strip() for g in visibility.replace(";", ",").split(",") if g.strip()})
+    return "public" if not groups or "public" in groups else ",".join(groups)
 
 
 def refresh(
@@ -151,14 +160,15 @@ def refresh(
     a.evidence = union_evidence(members)
     a.support = support_of(members, passages, sources)
     a.communities = sorted({sources[c.source_id].community for c in members if c.source_id in sources and sources[c.source_id].community})  # type: ignore[misc]
-    a.visibility = visibility_of((c.source_id for c in members), sources)
+    a.visibility = a.visibility_widened or visibility_of((c.source_id for c in members), sources)
     a.extractors = sorted({c.extractor for c in members})
     a.updated_at = utcnow()
     if not members:
-        a.status = ArtefactStatus.stale
+        if a.status != ArtefactStatus.stale:
+            a.status_before_stale, a.status = a.status, ArtefactStatus.stale
         return a
-    if a.status == ArtefactStatus.stale:
-        a.status = ArtefactStatus.candidate  # evidence came back
+    if a.status == ArtefactStatus.stale:  # evidence came back: so does the reviewed status
+        a.status, a.status_before_stale = a.status_before_stale or ArtefactStatus.candidate, None
     if a.status not in REVIEWED:
         best = max(members, key=form_score)
         for name in ("question", "answer", "name", "context", "problem", "recommendation", "items", "confidence"):

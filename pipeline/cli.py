@@ -267,12 +267,13 @@ def _register_subcommands() -> None:
     from pipeline.cli_eval import eval_group
     from pipeline.cli_eval_duplicates import duplicates_command
     from pipeline.cli_eval_search import search_command
+    from pipeline.cli_review import review_group, users_group
     from pipeline.cli_run import COMMANDS
     from pipeline.cli_search import search
 
     eval_group.add_command(search_command)
     eval_group.add_command(duplicates_command)
-    for command in [*COMMANDS, search]:
+    for command in [*COMMANDS, search, review_group, users_group]:
         main.add_command(command)
     main.add_command(eval_group)
 

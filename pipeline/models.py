@@ -233,6 +233,9 @@ class Artefact(BaseModel):
     confidence: float = 0.5
     extractors: list[str] = Field(default_factory=list)
     merged_into: str | None = None
+    # A reviewer's decisions that derived state must not overwrite:
+    visibility_widened: str | None = None  # set by an admin; wins over the inherited visibility
+    status_before_stale: ArtefactStatus | None = None  # restored if the evidence comes back
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -252,3 +255,16 @@ class Artefact(BaseModel):
         if self.kind == CandidateKind.faq:
             return self.answer or ""
         return self.recommendation or "\n".join(f"- {i}" for i in self.items)
+
+
+class ReviewEvent(BaseModel):
+    """One entry of the append-only review log: who did what to which artefact, before and after."""
+
+    id: int | None = None
+    at: datetime = Field(default_factory=utcnow)
+    actor: str
+    action: str  # approve | reject | edit | merge | unmerge | stale | widen_visibility
+    artefact_id: str
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+    note: str | None = None

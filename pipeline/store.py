@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from pipeline.models import Artefact, Candidate, Passage, PassageKind, Source, SourceKind, SourceStatus, utcnow
+from pipeline.models import Artefact, Candidate, Passage, ReviewEvent, PassageKind, Source, SourceKind, SourceStatus, utcnow
 
 
 class Store(Protocol):
@@ -89,6 +89,24 @@ class Store(Protocol):
 
     def suggestions(self, artefact_id: str | None = None) -> list[tuple[str, str, float]]:
         """Possible-duplicate pairs (optionally only those involving one artefact), best first."""
+
+    def save_review(self, artefacts: list[Artefact], events: list[ReviewEvent]) -> None:
+        """Write reviewed artefacts and their audit events in one transaction."""
+
+    def review_events(self, artefact_id: str | None = None, limit: int = 200) -> list[ReviewEvent]:
+        """Audit events, newest first."""
+
+    def add_user(self, name: str, role: str, groups: list[str], token_hash: str) -> None:
+        """Create a user (name unique)."""
+
+    def user_by_token_hash(self, token_hash: str) -> dict[str, Any] | None:
+        """The user row a token hash belongs to."""
+
+    def users(self) -> list[dict[str, Any]]:
+        """Every user row (no token hashes)."""
+
+    def revoke_user(self, name: str) -> bool:
+        """Revoke a user's token; False if no such user."""
 
     def close(self) -> None:
         """Release the connection."""
@@ -209,10 +227,42 @@ def _m0003_embeddings_and_artefacts(db: sqlite3.Connection) -> None:
     )
 
 
+def _m0004_users_and_review_log(db: sqlite3.Connection) -> None:
+    db.executescript(
+        """
+        CREATE TABLE users (
+            name TEXT PRIMARY KEY,
+            role TEXT NOT NULL,
+            groups TEXT NOT NULL DEFAULT '[]',
+            token_hash TEXT NOT NULL UNIQUE,  -- sha256 of the token; the token itself is never stored
+            revoked INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE review_events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            artefact_id TEXT NOT NULL,
+            before TEXT,
+            after TEXT,
+            note TEXT
+        );
+        CREATE INDEX review_events_by_artefact ON review_events(artefact_id, id);
+        -- the audit trail is append-only: the database itself refuses edits and deletions
+        CREATE TRIGGER review_events_no_update BEFORE UPDATE ON review_events
+            BEGIN SELECT RAISE(ABORT, 'review_events is append-only'); END;
+        CREATE TRIGGER review_events_no_delete BEFORE DELETE ON review_events
+            BEGIN SELECT RAISE(ABORT, 'review_events is append-only'); END;
+        """
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _m0001_sources_and_passages,
     _m0002_candidates,
     _m0003_embeddings_and_artefacts,
+    _m0004_users_and_review_log,
 ]
 
 
@@ -245,6 +295,7 @@ class SQLiteStore:
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(str(path))
+        self._depth = 0
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA foreign_keys = ON")
         # WAL lets the web UI read while an ingest run writes.
@@ -473,13 +524,71 @@ class SQLiteStore:
             )
         return [(a, b, float(s)) for a, b, s in rows]
 
+    # -- review log and users -------------------------------------------------------------------
+
+    def save_review(self, artefacts: list[Artefact], events: list[ReviewEvent]) -> None:
+        with self._transaction():
+            self.save_artefacts(artefacts)  # nested: joins this transaction
+            self.db.executemany(
+                "INSERT INTO review_events (at, actor, action, artefact_id, before, after, note) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (e.at.isoformat(), e.actor, e.action, e.artefact_id,
+                     json.dumps(e.before, default=str) if e.before is not None else None,
+                     json.dumps(e.after, default=str) if e.after is not None else None, e.note)
+                    for e in events
+                ],
+            )  # fmt: skip
+
+    def review_events(self, artefact_id: str | None = None, limit: int = 200) -> list[ReviewEvent]:
+        where, args = ("WHERE artefact_id = ?", [artefact_id]) if artefact_id else ("", [])
+        rows = self.db.execute(f"SELECT * FROM review_events {where} ORDER BY id DESC LIMIT ?", [*args, limit])
+        return [
+            ReviewEvent(
+                id=r["id"], at=datetime.fromisoformat(r["at"]), actor=r["actor"], action=r["action"],
+                artefact_id=r["artefact_id"], before=json.loads(r["before"]) if r["before"] else None,
+                after=json.loads(r["after"]) if r["after"] else None, note=r["note"],
+            )  # fmt: skip
+            for r in rows
+        ]
+
+    def add_user(self, name: str, role: str, groups: list[str], token_hash: str) -> None:
+        with self._transaction():
+            self.db.execute(
+                "INSERT INTO users (name, role, groups, token_hash, revoked, created_at) VALUES (?, ?, ?, ?, 0, ?)",
+                (name, role, json.dumps(sorted(set(groups))), token_hash, utcnow().isoformat()),
+            )
+
+    def user_by_token_hash(self, token_hash: str) -> dict[str, Any] | None:
+        row = self.db.execute("SELECT * FROM users WHERE token_hash = ?", (token_hash,)).fetchone()
+        return _user_row(row) if row else None
+
+    def users(self) -> list[dict[str, Any]]:
+        return [_user_row(r) for r in self.db.execute("SELECT * FROM users ORDER BY name")]
+
+    def revoke_user(self, name: str) -> bool:
+        with self._transaction():
+            return self.db.execute("UPDATE users SET revoked = 1 WHERE name = ?", (name,)).rowcount > 0
+
     def close(self) -> None:
         self.db.close()
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
-        with self.db:
-            yield
+        # Re-entrant: only the outermost block commits or rolls back, so a method that writes
+        # in a transaction can be composed into a larger one (a review action and its log entry).
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        self._depth = 1
+        try:
+            with self.db:
+                yield
+        finally:
+            self._depth = 0
 
 
 class _SQLiteCache(MutableMapping[str, str]):
@@ -522,6 +631,13 @@ def open_store(home: Path | None = None) -> SQLiteStore:
 
 
 # --- row mapping ---------------------------------------------------------------------------
+
+
+def _user_row(row: sqlite3.Row) -> dict[str, Any]:
+    data = {k: row[k] for k in row.keys() if k != "token_hash"}
+    data["groups"] = json.loads(data["groups"])
+    data["revoked"] = bool(data["revoked"])
+    return data
 
 
 def _source_to_row(s: Source) -> dict[str, Any]:

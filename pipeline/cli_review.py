@@ -1,0 +1,239 @@
+"""`practice review ...` and `practice users ...`: reviewer actions and user management from the shell.
+
+Whoever can run these has the store file, so they act with full rights; `--as` names them in the
+audit log. The web UI and the API check roles and tokens instead.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+
+from pipeline.store import SQLiteStore
+
+
+@contextmanager
+def _store() -> Iterator[SQLiteStore]:
+    from pipeline.store import open_store
+
+    store = open_store()
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _actor(name: str | None) -> str:
+    if name:
+        return name
+    try:
+        return getpass.getuser()
+    except OSError:  # no login name (a container): still say who acted, generically
+        return "cli"
+
+
+def _act(fn: Callable[[SQLiteStore], Any]) -> Any:
+    from pipeline.review import ReviewError
+
+    with _store() as store:
+        try:
+            return fn(store)
+        except ReviewError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+AS_OPTION = click.option("--as", "actor", help="Your name in the audit log [default: your login name].")
+
+
+@click.group(name="review")
+def review_group() -> None:
+    """Reviewer actions: approve, reject, edit, merge, unmerge, stale; the queue and the audit log."""
+
+
+@review_group.command()
+@click.argument("ids", nargs=-1, required=True)
+@click.option("--note", help="Why (kept in the audit log).")
+@AS_OPTION
+def approve(ids: tuple[str, ...], note: str | None, actor: str | None) -> None:
+    """Approve one or more artefacts (published at the next publish)."""
+    from pipeline.review import bulk
+
+    done = _act(lambda s: bulk(s, "approve", ids, _actor(actor), note))
+    click.echo(f"Approved {len(done)}.")
+
+
+@review_group.command()
+@click.argument("ids", nargs=-1, required=True)
+@click.option("--reason", required=True, help="Why it is rejected.")
+@AS_OPTION
+def reject(ids: tuple[str, ...], reason: str, actor: str | None) -> None:
+    """Reject one or more artefacts, with a reason."""
+    from pipeline.review import bulk
+
+    done = _act(lambda s: bulk(s, "reject", ids, _actor(actor), reason))
+    click.echo(f"Rejected {len(done)}.")
+
+
+@review_group.command()
+@click.argument("artefact_id")
+@click.option("--question")
+@click.option("--answer")
+@click.option("--name")
+@click.option("--context")
+@click.option("--problem")
+@click.option("--recommendation")
+@click.option("--item", "items", multiple=True, help="Checklist item (repeat; replaces all items).")
+@click.option("--note")
+@AS_OPTION
+def edit(artefact_id: str, items: tuple[str, ...], note: str | None, actor: str | None, **fields: str | None) -> None:
+    """Edit an artefact's text (the previous text stays in the audit log)."""
+    from pipeline.review import edit as do_edit
+
+    changes: dict[str, Any] = {k: v for k, v in fields.items() if v is not None}
+    if items:
+        changes["items"] = list(items)
+    if not changes:
+        raise click.UsageError("nothing to change: give --question, --answer, --name, ... ")
+    _act(lambda s: do_edit(s, artefact_id, _actor(actor), changes, note))
+    click.echo(f"Edited {artefact_id}.")
+
+
+@review_group.command()
+@click.argument("source_id")
+@click.argument("target_id")
+@click.option("--note")
+@AS_OPTION
+def merge(source_id: str, target_id: str, note: str | None, actor: str | None) -> None:
+    """Merge SOURCE into TARGET (evidence and support combine; reversible with unmerge)."""
+    from pipeline.review import merge as do_merge
+
+    target = _act(lambda s: do_merge(s, source_id, target_id, _actor(actor), note))
+    click.echo(f"Merged {source_id} into {target_id}: {target.support.sources} sources, {target.support.authors} authors.")
+
+
+@review_group.command()
+@click.argument("source_id")
+@click.option("--note")
+@AS_OPTION
+def unmerge(source_id: str, note: str | None, actor: str | None) -> None:
+    """Undo the merge of SOURCE: both artefacts come back as they were."""
+    from pipeline.review import unmerge as do_unmerge
+
+    _act(lambda s: do_unmerge(s, source_id, _actor(actor), note))
+    click.echo(f"Unmerged {source_id}.")
+
+
+@review_group.command()
+@click.argument("artefact_id")
+@click.option("--note")
+@AS_OPTION
+def stale(artefact_id: str, note: str | None, actor: str | None) -> None:
+    """Mark an artefact stale (outdated): it leaves the index at the next publish."""
+    from pipeline.review import mark_stale
+
+    _act(lambda s: mark_stale(s, artefact_id, _actor(actor), note))
+    click.echo(f"Marked {artefact_id} stale.")
+
+
+@review_group.command()
+@click.argument("artefact_id")
+@click.option("--visibility", required=True, help='"public" or groups, e.g. "sre,platform".')
+@click.option("--note", required=True, help="Why this may be seen more widely.")
+@AS_OPTION
+def widen(artefact_id: str, visibility: str, note: str, actor: str | None) -> None:
+    """Widen who may see an artefact (an audited admin decision)."""
+    from pipeline.review import widen_visibility
+
+    _act(lambda s: widen_visibility(s, artefact_id, _actor(actor), visibility, note))
+    click.echo(f"{artefact_id} is now visible to: {visibility}.")
+
+
+@review_group.command()
+@click.option("--kind", type=click.Choice(["faq", "pattern"]))
+@click.option("--community")
+@click.option("--limit", default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def queue(kind: str | None, community: str | None, limit: int, as_json: bool) -> None:
+    """Candidates waiting for review, most impact first (support × communities × recency)."""
+    from pipeline.review import impact, review_queue
+    from pipeline.users import Role, User
+
+    admin = User(name="cli", role=Role.admin)  # shell users hold the store: they see everything
+    items = _act(lambda s: review_queue(s, admin, kind, community, limit=limit))
+    if as_json:
+        click.echo(json.dumps([{"id": a.id, "kind": a.kind.value, "title": a.title, "impact": impact(a),
+                                "support": a.support.model_dump()} for a in items], indent=2))  # fmt: skip
+        return
+    for a in items:
+        click.echo(f"{a.id}  {impact(a):6.2f}  [{a.kind.value}] {a.title[:90]}  ({a.support.sources} sources)")
+
+
+@review_group.command()
+@click.argument("artefact_id", required=False)
+@click.option("--limit", default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def log(artefact_id: str | None, limit: int, as_json: bool) -> None:
+    """The audit log (newest first), for one artefact or all."""
+    from pipeline.review import audit_log
+
+    events = _act(lambda s: audit_log(s, artefact_id, limit))
+    if as_json:
+        click.echo(json.dumps([e.model_dump(mode="json") for e in events], indent=2))
+        return
+    for e in events:
+        click.echo(f"{e.at:%Y-%m-%d %H:%M}  {e.actor:12} {e.action:16} {e.artefact_id}  {e.note or ''}")
+
+
+@click.group(name="users")
+def users_group() -> None:
+    """Users and API tokens: add (prints the token once), list, revoke."""
+
+
+@users_group.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["reader", "reviewer", "admin"]), required=True)
+@click.option("--group", "groups", multiple=True, help="Group membership (repeat), for restricted sources.")
+def users_add(name: str, role: str, groups: tuple[str, ...]) -> None:
+    """Create a user and print its API token (shown once, stored hashed)."""
+    from pipeline.users import UserError, add_user
+
+    with _store() as store:
+        try:
+            _, token = add_user(store, name, role, groups)
+        except UserError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(token)
+
+
+@users_group.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def users_list(as_json: bool) -> None:
+    """List users with role, groups and whether revoked (never tokens)."""
+    from pipeline.users import list_users
+
+    with _store() as store:
+        users = list_users(store)
+    if as_json:
+        click.echo(json.dumps([u.model_dump(mode="json") for u in users], indent=2))
+        return
+    for u in users:
+        click.echo(f"{u.name:16} {u.role.value:9} {','.join(u.groups) or '-':20} {'revoked' if u.revoked else ''}")
+
+
+@users_group.command("revoke")
+@click.argument("name")
+def users_revoke(name: str) -> None:
+    """Revoke a user's token at once."""
+    from pipeline.users import UserError, revoke_user
+
+    with _store() as store:
+        try:
+            revoke_user(store, name)
+        except UserError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"Revoked {name}.")

@@ -1,0 +1,209 @@
+"""Reviewer actions: one implementation behind the CLI, the JSON API and the web UI.
+
+Every action writes the changed artefacts and an audit event (actor, action, before, after, note)
+in one transaction. The log is append-only; the current status follows from the actions in it.
+Decisions survive re-extraction because the dedupe stage never changes the text or status of a
+reviewed artefact (pipeline/artefacts.py), and reach the index at the next publish.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+from pipeline.artefacts import refresh
+from pipeline.models import Artefact, ArtefactStatus, ReviewEvent, utcnow
+from pipeline.store import Store
+from pipeline.users import User, can_see
+
+EDITABLE = ("question", "answer", "name", "context", "problem", "recommendation", "items")
+
+
+class ReviewError(Exception):
+    """A review action that cannot be done; the message is safe to show (an HTTP 4xx)."""
+
+
+class NotFound(ReviewError):
+    """No such artefact (or not visible to the caller)."""
+
+
+def _get(store: Store, artefact_id: str) -> Artefact:
+    a = store.get_artefact(artefact_id)
+    if a is None:
+        raise NotFound(f"no artefact {artefact_id!r}")
+    return a
+
+
+def _snapshot(a: Artefact) -> dict[str, Any]:
+    return a.model_dump(mode="json")
+
+
+def _record(store: Store, actor: str, action: str, pairs: list[tuple[Artefact, Artefact]], note: str | None) -> None:
+    """Save the new versions and one event per artefact (before/after snapshots), stamped alike."""
+    at = utcnow()  # one action, one time: unmerge finds a merge's two halves by it
+    events = [
+        ReviewEvent(at=at, actor=actor, action=action, artefact_id=new.id, before=_snapshot(old), after=_snapshot(new), note=note)
+        for old, new in pairs
+    ]
+    store.save_review([new for _, new in pairs], events)
+
+
+def _set_status(store: Store, artefact_id: str, actor: str, status: ArtefactStatus, action: str, note: str | None) -> Artefact:
+    old = _get(store, artefact_id)
+    if old.status == ArtefactStatus.merged:
+        raise ReviewError(f"artefact {artefact_id} is merged into {old.merged_into}: unmerge it first")
+    new = old.model_copy(update={"status": status, "updated_at": utcnow()})
+    _record(store, actor, action, [(old, new)], note)
+    return new
+
+
+def approve(store: Store, artefact_id: str, actor: str, note: str | None = None) -> Artefact:
+    """Approve: the artefact is published at the next publish."""
+    a = _get(store, artefact_id)
+    if not a.evidence:
+        raise ReviewError(f"artefact {artefact_id} has no evidence left: nothing to approve")
+    return _set_status(store, artefact_id, actor, ArtefactStatus.approved, "approve", note)
+
+
+def reject(store: Store, artefact_id: str, actor: str, reason: str) -> Artefact:
+    """Reject with a reason (required: it is what the next reviewer reads)."""
+    if not reason or not reason.strip():
+        raise ReviewError("a rejection needs a reason")
+    return _set_status(store, artefact_id, actor, ArtefactStatus.rejected, "reject", reason.strip())
+
+
+def mark_stale(store: Store, artefact_id: str, actor: str, note: str | None = None) -> Artefact:
+    """Mark an artefact stale by hand (outdated advice): it leaves the index at the next publish."""
+    return _set_status(store, artefact_id, actor, ArtefactStatus.stale, "stale", note)
+
+
+def edit(store: Store, artefact_id: str, actor: str, changes: dict[str, Any], note: str | None = None) -> Artefact:
+    """Change the text of an artefact; the previous text stays in the log (revision history)."""
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise ReviewError(f"cannot edit {', '.join(sorted(unknown))}: editable fields are {', '.join(EDITABLE)}")
+    old = _get(store, artefact_id)
+    if old.status == ArtefactStatus.merged:
+        raise ReviewError(f"artefact {artefact_id} is merged into {old.merged_into}: edit that one")
+    if "items" in changes and not isinstance(changes["items"], list):
+        raise ReviewError("items must be a list of strings")
+    new = old.model_copy(update={**changes, "updated_at": utcnow()})
+    if not new.title.strip():
+        raise ReviewError("an artefact needs a question (FAQ) or a name (pattern)")
+    _record(store, actor, "edit", [(old, new)], note)
+    return new
+
+
+def merge(store: Store, source_id: str, target_id: str, actor: str, note: str | None = None) -> Artefact:
+    """Fold `source` into `target`: evidence and support combine; the source is kept as merged (reversible)."""
+    if source_id == target_id:
+        raise ReviewError("cannot merge an artefact into itself")
+    source, target = _get(store, source_id), _get(store, target_id)
+    for a in (source, target):
+        if a.status == ArtefactStatus.merged:
+            raise ReviewError(f"artefact {a.id} is already merged into {a.merged_into}")
+    if source.kind != target.kind:
+        raise ReviewError(f"cannot merge a {source.kind.value} into a {target.kind.value}")
+    members = _candidates(store, [*target.candidate_ids, *source.candidate_ids])
+    merged_target = refresh(
+        target.model_copy(update={"candidate_ids": [c.id for c in members]}),
+        members, *_context(store, members),
+    )  # fmt: skip
+    merged_source = source.model_copy(
+        update={"status": ArtefactStatus.merged, "merged_into": target.id, "candidate_ids": [], "updated_at": utcnow()}
+    )
+    # Target first: saving it claims the source's candidates in the membership table.
+    _record(store, actor, "merge", [(target, merged_target), (source, merged_source)], note)
+    return merged_target
+
+
+def unmerge(store: Store, source_id: str, actor: str, note: str | None = None) -> tuple[Artefact, Artefact]:
+    """Undo the last merge of `source`: both artefacts come back as they were before it."""
+    source = _get(store, source_id)
+    if source.status != ArtefactStatus.merged or not source.merged_into:
+        raise ReviewError(f"artefact {source_id} is not merged")
+    event = next((e for e in store.review_events(source_id) if e.action == "merge"), None)
+    if event is None or event.before is None:
+        raise ReviewError(f"no merge of {source_id} in the review log")
+    target = _get(store, source.merged_into)
+    target_event = next(
+        (e for e in store.review_events(target.id) if e.action == "merge" and e.at == event.at), None
+    )
+    restored_source = Artefact.model_validate(event.before)
+    if target_event and target_event.after and target.model_dump(mode="json") == target_event.after:
+        # Nothing touched the target since the merge: restore it exactly.
+        restored_target = Artefact.model_validate(target_event.before)
+    else:
+        # The target moved on (new evidence, an edit): take back only what the source brought.
+        keep = [c for c in target.candidate_ids if c not in set(restored_source.candidate_ids)]
+        members = _candidates(store, keep)
+        restored_target = refresh(target.model_copy(update={"candidate_ids": keep}), members, *_context(store, members))
+    _record(store, actor, "unmerge", [(target, restored_target), (source, restored_source)], note)
+    return restored_source, restored_target
+
+
+def bulk(store: Store, action: str, ids: Iterable[str], actor: str, reason: str | None = None) -> list[Artefact]:
+    """Approve or reject many artefacts at once (each one logged)."""
+    if action == "approve":
+        return [approve(store, i, actor, reason) for i in ids]
+    if action == "reject":
+        return [reject(store, i, actor, reason or "") for i in ids]
+    raise ReviewError(f"bulk action must be approve or reject, not {action!r}")
+
+
+def widen_visibility(store: Store, artefact_id: str, actor: str, visibility: str, note: str) -> Artefact:
+    """Set an artefact's visibility explicitly (an admin's audited decision; it survives dedupe)."""
+    if not note or not note.strip():
+        raise ReviewError("widening visibility needs a note saying why")
+    old = _get(store, artefact_id)
+    new = old.model_copy(update={"visibility": visibility, "visibility_widened": visibility, "updated_at": utcnow()})
+    _record(store, actor, "widen_visibility", [(old, new)], note.strip())
+    return new
+
+
+def audit_log(store: Store, artefact_id: str | None = None, limit: int = 200) -> list[ReviewEvent]:
+    """The review log, newest first (optionally for one artefact)."""
+    return store.review_events(artefact_id, limit)
+
+
+def visible(artefact: Artefact, viewer: User | None) -> bool:
+    """Whether the viewer may see the artefact (all of its evidence)."""
+    return can_see(viewer, artefact.visibility)
+
+
+def impact(a: Artefact, now: Any = None) -> float:
+    """Queue order: support × distinct communities × recency (a month-old item weighs half)."""
+    now = now or utcnow()
+    age_days = max(0.0, (now - a.updated_at).total_seconds() / 86400)
+    support = max(1, a.support.sources) * max(1, a.support.authors) ** 0.5
+    return support * max(1, a.support.communities) * math.pow(0.5, age_days / 30)
+
+
+def review_queue(
+    store: Store,
+    viewer: User | None,
+    kind: str | None = None,
+    community: str | None = None,
+    status: str = "candidate",
+    limit: int = 50,
+) -> list[Artefact]:
+    """Artefacts waiting for review that the viewer may see, most impact first."""
+    items = [
+        a for a in store.artefacts(kind=kind, status=status)
+        if visible(a, viewer) and (community is None or community in a.communities)
+    ]  # fmt: skip
+    now = utcnow()
+    items.sort(key=lambda a: (-impact(a, now), a.id))
+    return items[:limit]
+
+
+def _candidates(store: Store, ids: list[str]) -> list[Any]:
+    by_id = {c.id: c for c in store.candidates()}
+    return [by_id[i] for i in dict.fromkeys(ids) if i in by_id]
+
+
+def _context(store: Store, members: list[Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    passages = store.passages_by_id(e.passage_id for c in members for e in c.evidence)
+    sources = {s.id: s for s in store.list_sources()}
+    return passages, sources
