@@ -37,7 +37,14 @@ demo: install
 	@echo
 	@for q in $(DEMO_QUERIES); do echo "== practice search \"$$q\""; $(DEMO) search "$$q" -k 3; echo; done
 
-test: install
+# Browser tests drive Debian's Chromium through Playwright (Playwright cannot download browsers here).
+CHROMIUM := /usr/bin/chromium
+
+$(CHROMIUM):
+	@if [ "$$(id -u)" = "0" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "Browser tests need Debian's chromium: run 'sudo apt-get install chromium'"; exit 1; fi
+
+test: install $(CHROMIUM)
 	$(BIN)/python -m pytest -q
 
 bench: install

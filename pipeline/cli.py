@@ -270,10 +270,11 @@ def _register_subcommands() -> None:
     from pipeline.cli_review import review_group, users_group
     from pipeline.cli_run import COMMANDS
     from pipeline.cli_search import search
+    from pipeline.cli_serve import serve_command
 
     eval_group.add_command(search_command)
     eval_group.add_command(duplicates_command)
-    for command in [*COMMANDS, search, review_group, users_group]:
+    for command in [*COMMANDS, search, review_group, users_group, serve_command]:
         main.add_command(command)
     main.add_command(eval_group)
 

@@ -1,0 +1,206 @@
+"""The web UI in a real browser: Playwright driving Debian's Chromium (headless) against `practice serve`.
+
+On the demo corpus (examples/, through the same stage functions `practice run` calls), a reviewer
+logs in, opens the queue, approves one artefact with the keyboard, merges two possible duplicates
+from the artefact page, publishes, finds the approved artefact on the search page and opens the
+dashboard's charts. Screenshots go to test-artifacts/ (git-ignored).
+
+Needs `apt-get install chromium` (/usr/bin/chromium) and the `playwright` Python package; a
+missing browser fails the test (it is part of `make test`), it does not skip it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+pytestmark = pytest.mark.integration
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _prepare_demo_home(home: Path) -> str:
+    """Ingest → extract → dedupe → publish the demo corpus into `home`; returns a reviewer's token."""
+    from pipeline.ingest import IngestOptions, ingest_paths
+    from pipeline.settings import load_settings, source_paths
+    from pipeline.stages import run_dedupe, run_extract, run_publish
+    from pipeline.store import open_store
+    from pipeline.users import add_user
+
+    settings = load_settings(ROOT / "examples" / "practice.toml")
+    store = open_store(home)
+    try:
+        for path, entry in source_paths(settings):
+            ingest_paths(store, [path], IngestOptions.build(community=entry.community, visibility=entry.visibility))
+    finally:
+        store.close()
+    run_extract(settings.extract.extractors, home=home)
+    run_dedupe(settings, home)
+    run_publish(settings, home, include_candidates=True)  # the demo community starts unreviewed
+    store = open_store(home)
+    try:
+        _, token = add_user(store, "rae", "reviewer")
+    finally:
+        store.close()
+    return token
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """`practice serve` on a free loopback port over a prepared demo home: (base URL, reviewer token)."""
+    home = tmp_path_factory.mktemp("browser") / "home"
+    token = _prepare_demo_home(home)
+    port = _free_port()
+    env = {**os.environ, "PRACTICE_HOME": str(home)}
+    env.pop("PRACTICE_CONFIG", None)  # publish only approved artefacts (the default)
+    log = open(home / "server.log", "wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pipeline.cli_serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        cwd=home, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/login", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"practice serve did not start: {(home / 'server.log').read_text(errors='replace')[-2000:]}")
+            time.sleep(0.2)
+        yield base, token
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium) for the browser tests")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("the playwright package is missing: pip install playwright==1.65.2 (browsers come from apt, not playwright install)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def test_reviewer_session_in_a_real_browser(server: tuple[str, str], browser: object) -> None:
+    from playwright.sync_api import expect
+
+    base, token = server
+    ARTIFACTS.mkdir(exist_ok=True)
+    context = browser.new_context(viewport={"width": 1366, "height": 860})  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.set_default_timeout(60_000)  # the first search and publish load the embedding model
+    expect.set_options(timeout=30_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+
+    def shot(name: str, full: bool = False) -> None:
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full)
+
+    # log in: the token goes into a server-side session; the cookie is HttpOnly
+    page.goto(f"{base}/queue")
+    expect(page).to_have_url(re.compile(r"/login\?next="))
+    page.fill("input[name=token]", token)
+    page.click("button[type=submit].primary")
+    expect(page).to_have_url(re.compile(r"/queue$"))
+    cookie = next(c for c in context.cookies() if c["name"] == "practice_session")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+    rows = page.locator("#queue tbody tr.row")
+    assert rows.count() >= 5
+    shot("01-queue")
+
+    # approve the selected (first, highest-impact) row with the keyboard: j then k then a
+    page.keyboard.press("j")
+    expect(rows.nth(1)).to_have_class(re.compile("selected"))
+    page.keyboard.press("k")
+    expect(rows.nth(0)).to_have_class(re.compile("selected"))
+    approved_title = rows.nth(0).locator("a.title").inner_text().strip()
+    approved_id = rows.nth(0).get_attribute("data-id")
+    page.keyboard.press("a")
+    expect(page.locator(".flash.ok")).to_contain_text("Approved")
+    assert page.locator(f'#queue tr[data-id="{approved_id}"]').count() == 0  # it left the candidate queue
+    shot("02-approved")
+
+    # merge two: open an item with possible duplicates, compare side by side, fold the other in
+    page.locator("#queue tr.row:has(.badge.dup) a.title").first.click()
+    expect(page.locator(".side-by-side").first).to_be_visible()
+    expect(page.locator("ol.context li.hit mark").first).to_be_visible()  # quote in its context
+    target_id = page.url.rsplit("/", 1)[-1]
+    other_title = page.locator(".side-by-side .pane.other strong").first.inner_text().strip()
+    shot("03-artefact-duplicates", full=True)
+    page.locator("button.merge-here").first.click()
+    expect(page.locator(".flash.ok")).to_contain_text("Merged")
+    expect(page).to_have_url(re.compile(rf"/artefacts/{target_id}$"))
+    expect(page.locator("text=Merged into this one")).to_be_visible()
+    assert other_title in page.locator("article.main-item").inner_text()
+    shot("04-merged", full=True)
+
+    # a source link opens the source at the quoted passage
+    page.locator("a.source-link").first.click()
+    expect(page.locator("ol.passages li.anchor")).to_be_visible()
+    page.go_back()
+
+    # publish, then find the approved artefact on the search page
+    page.goto(f"{base}/queue")
+    page.click("#publish")
+    expect(page.locator(".flash.ok")).to_contain_text("Published release")
+    page.goto(f"{base}/search")
+    page.fill("input[type=search]", approved_title)
+    page.keyboard.press("Enter")
+    hit = page.locator(f'article.hit[data-id="{approved_id}"]')
+    expect(hit).to_be_visible()
+    expect(hit.locator(".badge.status-approved")).to_be_visible()
+    shot("05-search")
+    hit.locator("details.citations summary").click()
+    expect(hit.locator(".citations blockquote").first).to_be_visible()
+
+    # the dashboard's server-rendered SVG charts
+    page.goto(f"{base}/dashboard")
+    charts = page.locator("svg.chart")
+    assert charts.count() >= 5
+    for section in ("#chart-faq-week", "#chart-pattern-week", "#chart-throughput", "#chart-open", "#chart-practices"):
+        expect(page.locator(f"{section} svg.chart")).to_be_visible()
+    assert page.locator("#chart-throughput svg rect").count() >= 2  # the approve and merge just done
+    assert page.locator("#chart-practices svg rect").count() >= 1
+    shot("06-dashboard", full=True)
+
+    assert not errors, f"browser console errors: {errors}"
+    context.close()
