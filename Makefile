@@ -36,6 +36,11 @@ demo: install
 	$(DEMO) artefacts --limit 12
 	@echo
 	@for q in $(DEMO_QUERIES); do echo "== practice search \"$$q\""; $(DEMO) search "$$q" -k 3; echo; done
+	@token=$$($(DEMO) users add demo-reviewer --role reviewer); \
+	echo "== Review in the browser:"; \
+	echo "   PRACTICE_HOME=$(DEMO_HOME) $(BIN)/practice serve"; \
+	echo "   then open http://127.0.0.1:8000/login and sign in with the demo reviewer token:"; \
+	echo "   $$token"
 
 # Browser tests drive Debian's Chromium through Playwright (Playwright cannot download browsers here).
 CHROMIUM := /usr/bin/chromium
@@ -49,6 +54,8 @@ test: install $(CHROMIUM)
 
 bench: install
 	$(BIN)/python bench/ingest_throughput.py
+	$(BIN)/python bench/embed_dedup_bench.py
+	$(BIN)/python bench/search_bench.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_HOME) .pytest_cache

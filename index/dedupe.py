@@ -54,7 +54,9 @@ def neighbours(vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         index = faiss.IndexFlatIP(dim)
     else:
         index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efSearch = max(64, 2 * k)
+        # Recall over speed: a missed neighbour is a missed merge.
+        index.hnsw.efConstruction = 128
+        index.hnsw.efSearch = max(128, 8 * k)
     index.add(np.ascontiguousarray(vectors, dtype=np.float32))
     return index.search(np.ascontiguousarray(vectors, dtype=np.float32), k)
 
