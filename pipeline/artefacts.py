@@ -76,9 +76,19 @@ def compare_text(kind: CandidateKind, title: str, body: str) -> str:
 
 
 def duplicate_pair_scorer(
-    kind: CandidateKind, items: list[DedupItem], vectors: np.ndarray
+    kind: CandidateKind,
+    items: list[DedupItem],
+    vectors: np.ndarray,
+    answer_vectors: np.ndarray | None = None,
+    has_answer: np.ndarray | None = None,
+    merge_threshold: float | None = None,
 ) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
-    """The calibrated duplicate score (cosine + lexical overlap of question cores) over item rows."""
+    """The calibrated duplicate score (cosine + lexical overlap of question cores) over item rows.
+
+    FAQs with `answer_vectors` (rows aligned with `items`, embeddings of ``answer_text_for``) and
+    `has_answer`: a pair whose questions are close and whose answers agree
+    (``index.answer_agreement.agreement_merge``) scores at least the faq merge threshold."""
+    from index.answer_agreement import boost_scores
     from index.duplicates import DuplicateScorer, compute_idf, texts_for
 
     lexical = [texts_for(kind.value, it.text, None) for it in items]
@@ -89,7 +99,12 @@ def duplicate_pair_scorer(
         signals = scorer.signals(
             [lexical[i] for i in rows_a], [lexical[i] for i in rows_b], vectors[rows_a], vectors[rows_b], idf
         )
-        return scorer.combine(signals, kind.value)
+        q = scorer.combine(signals, kind.value)
+        if answer_vectors is None or has_answer is None:
+            return q
+        a = np.einsum("ij,ij->i", answer_vectors[rows_a], answer_vectors[rows_b])
+        merge = merge_threshold if merge_threshold is not None else scorer.merge_threshold(kind.value)
+        return boost_scores(q, a, has_answer[rows_a] & has_answer[rows_b], merge)
 
     return score
 
@@ -187,8 +202,7 @@ def dedupe(
     embed: Callable[[list[str]], np.ndarray],
     model_id: str,
     thresholds: Thresholds,
-    score_pairs: Callable[[CandidateKind, list[DedupItem], np.ndarray], Callable[[np.ndarray, np.ndarray], np.ndarray]]
-    | None = None,
+    score_pairs: Callable[..., Callable[[np.ndarray, np.ndarray], np.ndarray]] | None = None,
 ) -> DedupeReport:
     """Fold unassigned candidates into artefacts and refresh artefacts whose candidates went away."""
     from index.embeddings import embed_cached
@@ -214,18 +228,34 @@ def dedupe(
         if not fresh:
             continue
         existing = [a for a in artefacts.values() if a.kind == kind]
-        items = []
+        items, answers = [], []  # answers: the FAQ answer behind each item (aligned with items)
         for a in existing:
-            texts = {compare_text(kind, a.title, a.body)}
-            texts |= {compare_text(kind, live[c].title, live[c].body) for c in a.candidate_ids if c in live}
+            texts = {compare_text(kind, a.title, a.body): a.body}
+            for c in a.candidate_ids:
+                if c in live:
+                    texts.setdefault(compare_text(kind, live[c].title, live[c].body), live[c].body)
             items += [DedupItem(a.id, True, t) for t in sorted(texts)]
+            answers += [texts[t] for t in sorted(texts)]
         items += [DedupItem(c.id, False, compare_text(kind, c.title, c.body)) for c in fresh]
+        answers += [c.body for c in fresh]
         vectors, computed = embed_cached(
             [it.text for it in items], embed, model_id, store.get_embeddings, store.put_embeddings
         )
         report.embeddings_computed += computed
         merge, suggest = thresholds.for_kind(kind)
-        scorer = score_pairs(kind, items, vectors) if score_pairs else None
+        answer_vectors = has_answer = None
+        if kind == CandidateKind.faq and score_pairs:
+            from index.answer_agreement import answer_text_for
+
+            answer_texts = [answer_text_for(x) for x in answers]
+            has_answer = np.array([bool(t) for t in answer_texts], dtype=bool)
+            answered = [t for t in answer_texts if t]
+            answer_vectors = np.zeros_like(vectors)
+            if answered:
+                av, computed = embed_cached(answered, embed, model_id, store.get_embeddings, store.put_embeddings)
+                answer_vectors[has_answer] = av
+                report.embeddings_computed += computed
+        scorer = score_pairs(kind, items, vectors, answer_vectors, has_answer, merge) if score_pairs else None
         plan = plan_dedup(items, vectors, merge, suggest, scorer)
         by_id = {c.id: c for c in fresh}
         for group in plan.groups:

@@ -46,9 +46,12 @@ def run_dedupe(settings: Settings, home: Path | None = None) -> object:
     d = settings.dedupe
     thresholds = Thresholds(d.faq_merge, d.faq_suggest, d.pattern_merge, d.pattern_suggest)
     embedder = shared_embedder(settings.embeddings.model)
+    scorer = duplicate_pair_scorer
+    if not d.answer_agreement:
+        scorer = lambda kind, items, vectors, *_: duplicate_pair_scorer(kind, items, vectors)  # noqa: E731
     store = open_store(home)
     try:
-        return dedupe(store, embedder.encode, embedder.model_name, thresholds, duplicate_pair_scorer)
+        return dedupe(store, embedder.encode, embedder.model_name, thresholds, scorer)
     finally:
         store.close()
 
