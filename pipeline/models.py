@@ -140,7 +140,35 @@ class Evidence(BaseModel):
     score: float | None = None  # e.g. the answer-ranking score of a reply
 
 
-class CandidateDraft(BaseModel):
+class ItemText:
+    """What a FAQ or pattern reads as, for candidates and artefacts alike."""
+
+    kind: CandidateKind
+    question: str | None
+    answer: str | None
+    name: str | None
+    recommendation: str | None
+    items: list[str]
+
+    @property
+    def is_open_question(self) -> bool:
+        """A question nobody credibly answered (yet)."""
+        return self.kind == CandidateKind.faq and not self.answer
+
+    @property
+    def title(self) -> str:
+        """The question of a FAQ, the name of a pattern."""
+        return (self.question if self.kind == CandidateKind.faq else self.name) or ""
+
+    @property
+    def body(self) -> str:
+        """The answer of a FAQ, the recommendation (or checklist) of a pattern."""
+        if self.kind == CandidateKind.faq:
+            return self.answer or ""
+        return self.recommendation or "\n".join(f"- {i}" for i in self.items)
+
+
+class CandidateDraft(ItemText, BaseModel):
     """What an extractor proposes: a FAQ or a pattern, with its evidence and provenance."""
 
     kind: CandidateKind
@@ -159,23 +187,6 @@ class CandidateDraft(BaseModel):
     llm_model: str | None = None
     prompt_version: str | None = None
     confidence: float = 0.5
-
-    @property
-    def is_open_question(self) -> bool:
-        """A question nobody credibly answered."""
-        return self.kind == CandidateKind.faq and not self.answer
-
-    @property
-    def title(self) -> str:
-        """The question of a FAQ, the name of a pattern."""
-        return (self.question if self.kind == CandidateKind.faq else self.name) or ""
-
-    @property
-    def body(self) -> str:
-        """The answer of a FAQ, the recommendation (or checklist) of a pattern."""
-        if self.kind == CandidateKind.faq:
-            return self.answer or ""
-        return self.recommendation or "\n".join(f"- {i}" for i in self.items)
 
     def derive_id(self) -> str:
         """Content-derived id: the same proposal from the same evidence gets the same id."""
@@ -208,7 +219,7 @@ class Support(BaseModel):
     communities: int = 0
 
 
-class Artefact(BaseModel):
+class Artefact(ItemText, BaseModel):
     """A deduplicated item: the canonical text of its best-formed candidate and the evidence of all.
 
     Identity is stable: once created (and above all once approved) an artefact keeps its id while
@@ -238,23 +249,6 @@ class Artefact(BaseModel):
     status_before_stale: ArtefactStatus | None = None  # restored if the evidence comes back
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
-
-    @property
-    def is_open_question(self) -> bool:
-        """A question nobody credibly answered yet."""
-        return self.kind == CandidateKind.faq and not self.answer
-
-    @property
-    def title(self) -> str:
-        """The question of a FAQ, the name of a pattern."""
-        return (self.question if self.kind == CandidateKind.faq else self.name) or ""
-
-    @property
-    def body(self) -> str:
-        """The answer of a FAQ, the recommendation (or checklist) of a pattern."""
-        if self.kind == CandidateKind.faq:
-            return self.answer or ""
-        return self.recommendation or "\n".join(f"- {i}" for i in self.items)
 
 
 class ReviewEvent(BaseModel):

@@ -48,9 +48,6 @@ class Store(Protocol):
     ) -> tuple[int, int]:
         """Make `candidates` the extractor's output for a source; returns (created, deleted)."""
 
-    def forget_extractions(self, source_id: str) -> int:
-        """Drop every candidate and extraction record of a source; returns candidates deleted."""
-
     def candidates(
         self,
         kind: str | None = None,
@@ -406,12 +403,6 @@ class SQLiteStore:
                 (source_id, extractor, content_hash, utcnow().isoformat()),
             )
             return len(set(new) - old), len(gone)
-
-    def forget_extractions(self, source_id: str) -> int:
-        with self._transaction():
-            cur = self.db.execute("DELETE FROM candidates WHERE source_id = ?", (source_id,))
-            self.db.execute("DELETE FROM extraction_state WHERE source_id = ?", (source_id,))
-            return cur.rowcount
 
     def candidates(
         self,

@@ -21,19 +21,18 @@ import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
-from extractors.base import ExtractionResult
 from pipeline import review
 from pipeline.api import MAX_BODY_BYTES, SESSION_COOKIE, create_app
 from pipeline.artefacts import Thresholds, dedupe
 from pipeline.extract import extract_all
 from pipeline.ingest import IngestOptions, ingest_paths
-from pipeline.models import CandidateDraft, CandidateKind, Evidence, Passage, Source, SourceKind
 from pipeline.publish import publish
 from pipeline.settings import PublishSettings, Settings
 from pipeline.stages import releases_root
 from pipeline.store import open_store
 from pipeline.users import add_user, revoke_user
 from tests.extractors.test_threads_extractor import fake_embed
+from tests.test_artefacts import QuestionPerMessage
 
 THRESHOLDS = Thresholds(faq_merge=0.9, faq_suggest=0.5, pattern_merge=0.9, pattern_suggest=0.5)
 SETTINGS = Settings(publish=PublishSettings(include_candidates=True))
@@ -41,26 +40,6 @@ ROLES = ("anonymous", "reader", "reviewer", "admin", "revoked")
 
 # What only the secret-team may see: each phrase appears in no public source.
 SECRET_PHRASES = ("zanzibar launch codes", "quokka migration plan", "kumquat rollout checklist")
-
-
-class QuestionPerMessage:
-    """Fake extractor (test double): every message becomes a FAQ asking its own text."""
-
-    name = "qpm"
-    version = "1"
-    source_kinds = frozenset({SourceKind.thread})
-
-    def run(self, source: Source, passages: list[Passage]) -> ExtractionResult:
-        return ExtractionResult(
-            candidates=[
-                CandidateDraft(
-                    kind=CandidateKind.faq, question=p.text, answer=f"answer from {p.author}",
-                    evidence=[Evidence(passage_id=p.id, quote=p.text, role="question")],
-                    extractor=self.name, extractor_version="1",
-                )  # fmt: skip
-                for p in passages
-            ]
-        )
 
 
 def _thread(path: Path, rows: list[tuple[str, str]]) -> Path:

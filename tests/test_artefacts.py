@@ -14,7 +14,7 @@ from index.release import current_release, read_payloads, current_release_path
 from pipeline.artefacts import Thresholds, dedupe
 from pipeline.extract import extract_all
 from pipeline.ingest import ingest_paths
-from pipeline.models import ArtefactStatus, Candidate, CandidateDraft, CandidateKind, Evidence, Passage, Source, SourceKind
+from pipeline.models import ArtefactStatus, CandidateDraft, CandidateKind, Evidence, Passage, Source, SourceKind
 from pipeline.publish import publish
 from pipeline.store import SQLiteStore
 from extractors.base import ExtractionResult
