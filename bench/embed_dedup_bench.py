@@ -108,9 +108,9 @@ def bench_dedup(sizes: list[int]) -> None:
         # Where they differ: the share of baseline duplicate pairs (same group) that we also joined.
         ours_group = {i: gi for gi, g in enumerate(found) for i in g}
         pairs = [(g[0], j) for g in baseline for j in g[1:]]
-        kept = sum(ours_group[a] == ours_group[b] for a, b in pairs) / max(1, len(pairs))
+        missed = sum(ours_group[a] != ours_group[b] for a, b in pairs)
         print(f"  n={n:>7}: ours {ours:7.2f} s   all-pairs numpy {base:7.2f} s   ratio {base / ours:5.1f}x   "
-              f"same groups: {same}   duplicate pairs found: {kept:.4f}")
+              f"same groups: {same}   baseline duplicate links missed: {missed} of {len(pairs)}")
 
 
 def main() -> None:
