@@ -101,27 +101,24 @@ def plan_dedup(
     n = len(items)
     if n == 0:
         return DedupPlan()
-    sims, idx = neighbours(vectors, k)
-    rows_a, rows_b = [], []
-    seen: set[tuple[int, int]] = set()
-    for i in range(n):
-        for j in idx[i]:
-            if j < 0 or j == i:
-                continue
-            a, b = (i, int(j)) if i < j else (int(j), i)
-            if items[a].is_artefact and items[b].is_artefact:
-                continue  # existing artefacts were already deduplicated against each other
-            if (a, b) not in seen:
-                seen.add((a, b))
-                rows_a.append(a)
-                rows_b.append(b)
-    ra, rb = np.array(rows_a, dtype=np.int64), np.array(rows_b, dtype=np.int64)
+    _, idx = neighbours(vectors, k)
+    # Every (item, neighbour) pair once, as (low row, high row); vectorised because n·k is large.
+    left = np.repeat(np.arange(n, dtype=np.int64), idx.shape[1])
+    right = idx.ravel().astype(np.int64)
+    keep = (right >= 0) & (right != left)
+    a, b = np.minimum(left[keep], right[keep]), np.maximum(left[keep], right[keep])
+    pair_keys = np.unique(a * n + b)
+    ra, rb = pair_keys // n, pair_keys % n
+    # Existing artefacts were already deduplicated against each other.
+    artefact = np.fromiter((it.is_artefact for it in items), dtype=bool, count=n)
+    both = artefact[ra] & artefact[rb]
+    ra, rb = ra[~both], rb[~both]
     if len(ra) and score_pairs is not None:
         scores = np.asarray(score_pairs(ra, rb), dtype=np.float64)
     else:
         scores = np.einsum("ij,ij->i", vectors[ra], vectors[rb]) if len(ra) else np.zeros(0)
 
-    uf = _UnionFind(n, [it.is_artefact for it in items])
+    uf = _UnionFind(n, artefact.tolist())
     first_of: dict[str, int] = {}
     for i, it in enumerate(items):  # the texts of one artefact are one set from the start
         if it.is_artefact:
@@ -130,8 +127,11 @@ def plan_dedup(
             else:
                 first_of[it.id] = i
     band: list[tuple[int, int, float]] = []
-    # Strongest pairs first, so a candidate between two artefacts joins the closer one.
-    for p in np.argsort(-scores, kind="stable"):
+    # Strongest pairs first, so a candidate between two artefacts joins the closer one; pairs
+    # below the suggestion band need no look at all.
+    order = np.argsort(-scores, kind="stable")
+    order = order[scores[order] >= suggest_threshold]
+    for p in order:
         a, b, s = int(ra[p]), int(rb[p]), float(scores[p])
         if s >= merge_threshold:
             if not uf.union(a, b):
