@@ -111,8 +111,6 @@ def evaluate_search(
     embed: Callable[[list[str]], np.ndarray] | None = None,
     model_id: str | None = None,
     index_type: str = "exact",
-    dense_text: str = "question",
-    bm25_text: str = "question+answers",
 ) -> dict[str, Any]:
     """Build a release of the FAQs, run every query in each mode, return the metrics side by side.
 
@@ -134,18 +132,18 @@ def evaluate_search(
         embed, model_id = embedder.encode, embedder.model_name
     model_id = model_id or "custom"
 
-    def text_of(f: dict[str, Any], recipe: str) -> str:
-        if recipe == "question":
-            return f["question"]
-        if recipe == "question+answer":
-            return "\n".join([f["question"], *f["answers"][:1]])
-        if recipe == "question+answers":
-            return "\n".join([f["question"], *f["answers"]])
-        raise EvalInputError(f"unknown text recipe {recipe!r} (question | question+answer | question+answers)")
+    # Index the FAQs exactly as `practice publish` indexes FAQ artefacts, so this measures the product.
+    from pipeline.models import Artefact, CandidateKind
+    from pipeline.publish import dense_text, keyword_text
+
+    artefacts = [
+        Artefact(id=f["faq_id"], kind=CandidateKind.faq, question=f["question"], answer="\n".join(f["answers"]))
+        for f in faqs
+    ]
 
     timing: dict[str, float] = {}
     t0 = time.perf_counter()
-    vectors = embed([text_of(f, dense_text) for f in faqs])
+    vectors = embed([dense_text(a) for a in artefacts])
     timing["embed_faqs"] = round(time.perf_counter() - t0, 2)
     queries = [q["query"] for q in qrels]
     relevant = [q["relevant_faq_id"] for q in qrels]
@@ -163,7 +161,7 @@ def evaluate_search(
     with tempfile.TemporaryDirectory(prefix="practice-eval-search-") as tmp:
         t0 = time.perf_counter()
         manifest = build_release(
-            Path(tmp) / "releases", faq_payloads(faqs), vectors, [text_of(f, bm25_text) for f in faqs], model_id, index_type
+            Path(tmp) / "releases", faq_payloads(faqs), vectors, [keyword_text(a) for a in artefacts], model_id, index_type
         )
         timing["build_release"] = round(time.perf_counter() - t0, 2)
         searchers = {
@@ -189,8 +187,8 @@ def evaluate_search(
         "faqs": len(faqs),
         "queries": len(qrels),
         "model_id": model_id,
-        "dense_text": dense_text,
-        "bm25_text": bm25_text,
+        "dense_text": "question (pipeline.publish.dense_text)",
+        "bm25_text": "question + answers (pipeline.publish.keyword_text)",
         "settings": settings,
         "results": results,
         "hybrid_minus_dense_ndcg@10": round(results["hybrid"]["ndcg@10"] - results["dense"]["ndcg@10"], 4),
