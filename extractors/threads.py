@@ -23,7 +23,7 @@ class ThreadExtractor:
     """FAQ candidates from chat, mailing-list and Q&A threads."""
 
     name = "threads"
-    version = "2"
+    version = "3"
     source_kinds = frozenset({SourceKind.thread})
 
     def __init__(self, embed: EmbedFn | None = None, runners_up: int = RUNNERS_UP) -> None:
@@ -65,7 +65,9 @@ class ThreadExtractor:
         if best is not None:
             answer = by_id[best.id]
             evidence.append(Evidence(passage_id=answer.id, quote=_quote(answer.text), role="answer", score=best.score))
-            for runner in ranked[1 : 1 + self.runners_up]:
+            # The asker's own follow-ups ("got it, thanks!") are not alternative answers.
+            others = [r for r in ranked[1:] if by_id[r.id].author != root.author or root.author is None]
+            for runner in others[: self.runners_up]:
                 p = by_id[runner.id]
                 evidence.append(Evidence(passage_id=p.id, quote=_quote(p.text), role="runner_up", score=runner.score))
         return CandidateDraft(

@@ -63,6 +63,7 @@ def test_question_thread_becomes_faq_with_the_answer_that_worked() -> None:
     roles = [(e.role, e.passage_id) for e in faq.evidence]
     assert roles[0] == ("question", FLAKY[0].id) and roles[1] == ("answer", FLAKY[2].id)
     assert all(r == "runner_up" for r, _ in roles[2:])
+    assert FLAKY[3].id not in {pid for _, pid in roles}  # the asker's "thanks" is no alternative answer
     assert open_q.is_open_question and open_q.answer is None and open_q.confidence < faq.confidence
     by_id = {p.id: p for p in passages}
     assert all(unverified_quotes(c, by_id) == [] for c in result.candidates)
