@@ -12,6 +12,8 @@ to the payloads before ranking, so a filter never leaves fewer than k hits while
 
 from __future__ import annotations
 
+import functools
+
 import math
 import os
 import threading
@@ -259,6 +261,11 @@ class Searcher:
                     raise
                 last_error = exc
         raise ReleaseError(f"the current release under {root} kept disappearing while loading: {last_error}")
+
+    @functools.cached_property
+    def visibilities(self) -> list[str]:
+        """The distinct visibility values of this release's artefacts (to filter by who may see them)."""
+        return sorted({str(p.get("visibility") or "public") for p in self.payloads})
 
     @property
     def release_id(self) -> str:

@@ -312,9 +312,7 @@ class PracticeWeb:
             return None
         with self._lock:
             if self._searcher is None or self._searcher.path != path:
-                searcher = Searcher.open(self.releases, embed=self._embed)
-                searcher._visibilities = sorted({str(p.get("visibility") or "public") for p in searcher.payloads})
-                self._searcher = searcher
+                self._searcher = Searcher.open(self.releases, embed=self._embed)
             return self._searcher
 
     @contextmanager
@@ -460,7 +458,7 @@ class PracticeWeb:
         searcher = self.searcher()
         if searcher is None:
             return {"query": q, "release": None, "hits": [], "message": "no index release yet: publish one first"}
-        allowed = [v for v in searcher._visibilities if can_see(user, v)]
+        allowed = [v for v in searcher.visibilities if can_see(user, v)]
         hits = searcher.search(q, k=k, visibility=allowed, **filters) if allowed else []
         passage_ids = [c["passage_id"] for h in hits for c in h.payload.get("citations", [])]
         passages = store.passages_by_id(passage_ids)
@@ -617,35 +615,10 @@ def _user_json(u: User) -> dict[str, Any]:
     return data
 
 
-def _passages_between(store: Any, source_id: str, lo: int, hi: int) -> list[Passage]:
-    db = getattr(store, "db", None)
-    if db is None:
-        return [p for p in store.passages(source_id) if lo <= p.seq <= hi]
-    from pipeline.store import _row_to_passage
-
-    rows = db.execute(
-        "SELECT * FROM passages WHERE source_id = ? AND seq BETWEEN ? AND ? ORDER BY seq", (source_id, lo, hi)
-    ).fetchall()
-    return [_row_to_passage(r) for r in rows]
-
-
-def _thread(store: Any, p: Passage, limit: int = 400) -> list[Passage]:
-    db = getattr(store, "db", None)
-    if db is None:
-        return [x for x in store.passages(p.source_id) if x.thread_id == p.thread_id]
-    from pipeline.store import _row_to_passage
-
-    rows = db.execute(
-        "SELECT * FROM passages WHERE source_id = ? AND thread_id = ? ORDER BY seq LIMIT ?",
-        (p.source_id, p.thread_id, limit),
-    ).fetchall()
-    return [_row_to_passage(r) for r in rows]
-
-
 def _context(store: Any, p: Passage, radius: int = 2) -> list[Passage]:
     """The passages around one: its thread's messages, or the turns / elements next to it."""
     if p.kind == PassageKind.message and p.thread_id:
-        thread = _thread(store, p)
+        thread = store.thread_passages(p.source_id, p.thread_id)
         idx = next((i for i, x in enumerate(thread) if x.id == p.id), None)
         if idx is not None:
             # the thread root, then a window around the message
@@ -653,7 +626,7 @@ def _context(store: Any, p: Passage, radius: int = 2) -> list[Passage]:
             if thread and thread[0] not in window:
                 window = [thread[0], *window]
             return window
-    return _passages_between(store, p.source_id, p.seq - radius, p.seq + radius)
+    return store.passages_in_range(p.source_id, p.seq - radius, p.seq + radius)
 
 
 def _parse_date(value: str | None, name: str) -> date | None:
@@ -1250,7 +1223,7 @@ def create_app(
                 lo = max(0, anchor.seq - 25)
             else:
                 anchor, lo = None, offset
-            window = _passages_between(w.store, source_id, lo, lo + 59)
+            window = w.store.passages_in_range(source_id, lo, lo + 59)
             return render(
                 w, "source.html",
                 {"src": src, "passages": window, "anchor": anchor, "lo": lo, "time": _time,

@@ -40,6 +40,12 @@ class Store(Protocol):
     def count_passages(self) -> int:
         """How many passages are stored."""
 
+    def passages_in_range(self, source_id: str, first_seq: int, last_seq: int) -> list[Passage]:
+        """The passages of one source between two positions (inclusive), in order."""
+
+    def thread_passages(self, source_id: str, thread_id: str, limit: int = 400) -> list[Passage]:
+        """The messages of one thread of a source, in order."""
+
     def extracted_hash(self, source_id: str, extractor: str) -> str | None:
         """The source content hash an extractor last processed, if any."""
 
@@ -360,6 +366,20 @@ class SQLiteStore:
 
     def count_passages(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM passages").fetchone()[0])
+
+    def passages_in_range(self, source_id: str, first_seq: int, last_seq: int) -> list[Passage]:
+        rows = self.db.execute(
+            "SELECT * FROM passages WHERE source_id = ? AND seq BETWEEN ? AND ? ORDER BY seq",
+            (source_id, first_seq, last_seq),
+        )
+        return [_row_to_passage(r) for r in rows]
+
+    def thread_passages(self, source_id: str, thread_id: str, limit: int = 400) -> list[Passage]:
+        rows = self.db.execute(
+            "SELECT * FROM passages WHERE source_id = ? AND thread_id = ? ORDER BY seq LIMIT ?",
+            (source_id, thread_id, limit),
+        )
+        return [_row_to_passage(r) for r in rows]
 
     # -- candidates ---------------------------------------------------------------------------
 
