@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import re
-
 import numpy as np
 import pytest
 
@@ -18,20 +15,14 @@ from extractors.answer_ranking import (
     is_question,
     rank_replies,
 )
+from tests.fakes import signed_hash_embed
 
 DIM = 256
 
 
 def fake_embed(texts: list[str]) -> np.ndarray:
-    """Hashing bag-of-words vectors, L2-normalised: shared words → higher cosine."""
-    out = np.zeros((len(texts), DIM), dtype=np.float32)
-    for i, text in enumerate(texts):
-        for word in re.findall(r"[a-z0-9]+", text.lower()):
-            h = int(hashlib.md5(word.encode()).hexdigest(), 16)
-            out[i, h % DIM] += 1.0 if (h >> 8) % 2 else -1.0
-        norm = np.linalg.norm(out[i])
-        out[i] = out[i] / norm if norm else out[i]
-    return out
+    """Fake embedding (test double), see tests/fakes.py."""
+    return signed_hash_embed(texts, DIM)
 
 
 Q = "Where can I rent a car monthly for a cheap price in Doha?"

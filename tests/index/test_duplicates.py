@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import re
-
 import numpy as np
 import pytest
 
@@ -21,20 +18,14 @@ from index.duplicates import (
     question_core,
     texts_for,
 )
+from tests.fakes import signed_hash_embed
 
 DIM = 64
 
 
 def fake_embed(texts: list[str]) -> np.ndarray:
-    """Hashing bag-of-words vectors, L2-normalised: shared words → higher cosine."""
-    out = np.zeros((len(texts), DIM), dtype=np.float32)
-    for i, text in enumerate(texts):
-        for word in re.findall(r"[a-z0-9]+", text.lower()):
-            h = int(hashlib.md5(word.encode()).hexdigest(), 16)
-            out[i, h % DIM] += 1.0 if (h >> 8) % 2 else -1.0
-        n = np.linalg.norm(out[i])
-        out[i] = out[i] / n if n else out[i]
-    return out
+    """Fake embedding (test double), see tests/fakes.py."""
+    return signed_hash_embed(texts, DIM)
 
 
 # --------------------------------------------------------------------------- question_core
