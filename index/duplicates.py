@@ -41,6 +41,7 @@ __all__ = [
     "embedding_text_for",
     "lexical_similarity",
     "question_core",
+    "split_sentences",
     "texts_for",
 ]
 
@@ -104,7 +105,8 @@ _REQUEST = re.compile(
 _HARD_WRAP = re.compile(r"(?<=\S)[ \t]*\n(?=[ \t]*[a-z0-9(])")
 
 
-def _split_sentences(text: str) -> list[str]:
+def split_sentences(text: str) -> list[str]:
+    """Sentences of `text` (. ! ? and line breaks end one; hard-wrapped mail lines are rejoined)."""
     # Mail bodies are hard-wrapped at ~72 columns: a line break before a lower-case word
     # continues the sentence, it does not end it.
     text = _HARD_WRAP.sub(" ", text or "")
@@ -137,7 +139,7 @@ def question_core(text: str, subject: str | None = None, max_sentences: int = 3)
     subject, when given, always leads (it is the poster's own summary).
     """
     body = clean_question(text or "") if (text or "").strip() else ""
-    sentences = _split_sentences(body)
+    sentences = split_sentences(body)
     asking = [s for s in sentences if _asks(s)]
     kept = asking[:max_sentences] if asking else sentences[:1]
     parts: list[str] = []
