@@ -1,13 +1,29 @@
-"""Hybrid search over one index release: dense (FAISS) + BM25, fused by reciprocal rank fusion.
+"""Hybrid search over one index release: dense (FAISS) + BM25, fused by rank (default) or by score.
 
 A `Searcher` loads one release once (``Searcher.open(root)`` reads CURRENT once) and keeps answering
 from it, even while newer releases are published; `shared_searcher` keeps one per process and
 reopens only when asked to and CURRENT moved.
 
-Each method ranks its top ``depth`` (default max(50, 5k)) artefacts that pass the filters; reciprocal
-rank fusion then scores an artefact ``sum_m w_m / (rrf_k + rank_m)`` (ranks from 1, rrf_k = 60 as in
-Cormack et al. 2009; an artefact a method did not rank gets nothing from it). Filters are applied
-to the payloads before ranking, so a filter never leaves fewer than k hits while more exist.
+Each method ranks its top ``depth`` (default max(50, 5k)) artefacts that pass the filters; the two
+lists are then fused one of two ways (``fusion=``, or ``[search] fusion`` in practice.toml):
+
+* ``"rrf"`` (the default), weighted reciprocal rank fusion (Cormack et al. 2009, with a weight per method): an
+  artefact scores ``sum_m w_m / (rrf_k + rank_m)`` (ranks from 1; a method that did not rank it adds
+  nothing), with ``rrf_k = 2``, ``w_dense = 1``, ``w_bm25 = 0.5``. Chosen on dev sets that are not
+  StackFAQ (Stack Exchange duplicate questions, SemEval-2016 subtask B: `pipeline.eval_search_dev`),
+  where it beats dense only, BM25 only and convex fusion. Why not the textbook k = 60 with equal
+  weights: with the bundled model dense alone is far stronger than BM25 on FAQ-style queries, and
+  at k = 60 ranks 1 and 10 score nearly alike, so BM25 drags good dense hits down; a small k keeps
+  the top ranks decisive and half weight lets BM25 break near-ties rather than overrule dense.
+* ``"convex"``, a weighted sum of scores normalised per list, 0.9 dense + 0.1 BM25
+  (`convex_fusion`).
+
+Why RRF is the default: the brief asks for reciprocal rank fusion, and its parameters were chosen
+on dev data, so StackFAQ stays a held-out check. There (``practice eval search``) NDCG@10 is dense
+only 0.9768, weighted RRF 0.9703 (the brief's floor is 0.97; textbook k = 60: 0.9221), convex
+0.9809 — but the convex weights were set while looking at StackFAQ, so that figure is in-sample,
+and on the dev sets convex is below RRF. Filters are applied to the payloads before ranking, so a filter never leaves fewer
+than k hits while more exist.
 """
 
 from __future__ import annotations
@@ -22,7 +38,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -38,14 +54,30 @@ from index.release import (
 )
 from index.vectors import VectorIndex, load_index
 
-__all__ = ["FUSIONS", "MODES", "Embed", "Hit", "Searcher", "convex_fusion", "reciprocal_rank_fusion", "shared_searcher"]
+__all__ = [
+    "DEFAULT_FUSION",
+    "DEFAULT_RRF_K",
+    "DEFAULT_WEIGHTS",
+    "FUSIONS",
+    "MODES",
+    "Embed",
+    "Fusion",
+    "Hit",
+    "Searcher",
+    "convex_fusion",
+    "reciprocal_rank_fusion",
+    "shared_searcher",
+]
 
 Embed = Callable[[list[str]], np.ndarray]
 MODES = ("hybrid", "dense", "bm25")
-FUSIONS = ("convex", "rrf")
-DEFAULT_RRF_K = 60
-DEFAULT_FUSION = "convex"
-DEFAULT_WEIGHTS = {"convex": {"dense": 0.9, "bm25": 0.1}, "rrf": {"dense": 1.0, "bm25": 1.0}}
+Fusion = Literal["convex", "rrf"]
+FUSIONS: tuple[Fusion, ...] = ("convex", "rrf")
+# RRF, as the brief asks, with parameters chosen on dev sets that are not StackFAQ
+# (pipeline.eval_search_dev); convex stays selectable (module docstring).
+DEFAULT_FUSION: Fusion = "rrf"
+DEFAULT_RRF_K = 2
+DEFAULT_WEIGHTS = {"rrf": {"dense": 1.0, "bm25": 0.5}, "convex": {"dense": 0.9, "bm25": 0.1}}
 FilterValue = str | Enum | Iterable[str | Enum] | None
 TimeBound = datetime | date | str | None
 
@@ -55,7 +87,7 @@ class Hit:
     """One search result: the artefact's payload, the score of the mode, and each method's rank."""
 
     payload: dict[str, Any]
-    score: float  # RRF score (hybrid), cosine (dense) or BM25 score (bm25)
+    score: float  # fused score (hybrid: RRF or convex), cosine (dense) or BM25 score (bm25)
     dense_rank: int | None = None  # 1-based, among the artefacts passing the filters
     bm25_rank: int | None = None
     dense_score: float | None = None
@@ -81,7 +113,9 @@ def reciprocal_rank_fusion(
 ) -> list[tuple[int, float]]:
     """Fuse ranked lists of row ids: score(d) = sum over lists of w / (k + rank), rank from 1.
 
-    Returns (row, score) best first; ties go to the better best rank, then the lower row.
+    ``weights`` maps a list's name to its w (a list not named, or ``weights=None``: w = 1; the
+    Searcher passes ``DEFAULT_WEIGHTS["rrf"]``). Returns (row, score) best first; ties go to the
+    better best rank, then the lower row.
     """
     fused: dict[int, float] = {}
     best: dict[int, int] = {}
@@ -237,9 +271,14 @@ class Searcher:
         self._embed = embed
         if fusion not in FUSIONS:
             raise ValueError(f"unknown fusion {fusion!r}; choose one of {', '.join(FUSIONS)}")
+        if rrf_k < 0:
+            raise ValueError(f"rrf_k must be >= 0, not {rrf_k}")
+        unknown = set(weights or {}) - {"dense", "bm25"}
+        if unknown or any(w < 0 for w in (weights or {}).values()):
+            raise ValueError(f"weights take 'dense' and 'bm25', each >= 0; got {weights}")
         self.fusion = fusion
         self.rrf_k = rrf_k
-        self.weights = {**DEFAULT_WEIGHTS[fusion], **(weights or {})}
+        self.weights = {**DEFAULT_WEIGHTS[fusion], **(weights or {})}  # a weight not given: the fusion's default
         self.depth = depth
 
     @classmethod

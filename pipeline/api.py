@@ -312,7 +312,7 @@ class PracticeWeb:
             return None
         with self._lock:
             if self._searcher is None or self._searcher.path != path:
-                self._searcher = Searcher.open(self.releases, embed=self._embed)
+                self._searcher = Searcher.open(self.releases, embed=self._embed, **self.settings.search.searcher_options())
             return self._searcher
 
     @contextmanager

@@ -21,6 +21,11 @@ built-in defaults apply (no sources: `practice run PATH...` names them).
     index = "exact"                 # exact | hnsw | ivf
     keep = 5
 
+    [search]                        # how dense and BM25 results are fused (see index/search.py)
+    fusion = "rrf"                  # rrf | convex
+    # rrf_k = 2                     # RRF: score = sum of w / (rrf_k + rank)
+    # weights = { dense = 1.0, bm25 = 0.5 }   # per method; a weight left out keeps the fusion's default
+
     [schedule]
     cron = "0 * * * *"
 """
@@ -30,10 +35,12 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from index.duplicates import CALIBRATED_THRESHOLDS
+from index.search import DEFAULT_FUSION, DEFAULT_RRF_K, Fusion
 
 
 class _Section(BaseModel):
@@ -74,6 +81,20 @@ class PublishSettings(_Section):
     keep: int = 5
 
 
+class SearchSettings(_Section):
+    """Fusion of the dense and BM25 rankings; the defaults are index.search's (chosen as documented there)."""
+
+    fusion: Fusion = DEFAULT_FUSION
+    rrf_k: int = Field(default=DEFAULT_RRF_K, ge=0)
+    # None: the chosen fusion's default weights; a dict may name one method only
+    weights: dict[Literal["dense", "bm25"], Annotated[float, Field(ge=0)]] | None = None
+    depth: int | None = Field(default=None, ge=1)  # per method; None: max(50, 5k)
+
+    def searcher_options(self) -> dict[str, Any]:
+        """Keyword arguments for `index.search.Searcher` / `Searcher.open`."""
+        return {"fusion": self.fusion, "rrf_k": self.rrf_k, "weights": dict(self.weights or {}), "depth": self.depth}
+
+
 class ScheduleSettings(_Section):
     cron: str = "0 * * * *"  # hourly
     timezone: str = "UTC"
@@ -87,6 +108,7 @@ class Settings(_Section):
     extract: ExtractSettings = Field(default_factory=ExtractSettings)
     dedupe: DedupeSettings = Field(default_factory=DedupeSettings)
     publish: PublishSettings = Field(default_factory=PublishSettings)
+    search: SearchSettings = Field(default_factory=SearchSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     base_dir: str = "."  # where relative source paths are resolved from (the file's folder)
 

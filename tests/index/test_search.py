@@ -11,7 +11,15 @@ import numpy as np
 import pytest
 
 from index.release import build_release
-from index.search import Searcher, convex_fusion, reciprocal_rank_fusion, shared_searcher
+from index.search import (
+    DEFAULT_FUSION,
+    DEFAULT_RRF_K,
+    DEFAULT_WEIGHTS,
+    Searcher,
+    convex_fusion,
+    reciprocal_rank_fusion,
+    shared_searcher,
+)
 
 DIM = 64
 
@@ -67,6 +75,31 @@ def test_rrf_by_hand() -> None:
     assert [row for row, _ in weighted] == [1, 2, 0]
 
 
+def test_weighted_rrf_by_hand() -> None:
+    # dense: A, B, C; bm25: C, B.  k = 2, dense weight 1:
+    #   bm25 weight 1:   A = 1/3 = .3333;  B = 1/4 + 1/4 = .5000;  C = 1/5 + 1/3 = .5333  ->  C, B, A
+    #   bm25 weight .5:  A = .3333;  B = 1/4 + .5/4 = .3750;  C = 1/5 + .5/3 = .3667      ->  B, C, A
+    #   bm25 weight .1:  A = .3333;  B = 1/4 + .1/4 = .2750;  C = 1/5 + .1/3 = .2333      ->  A, B, C
+    lists = {"dense": [0, 1, 2], "bm25": [2, 1]}
+    equal = reciprocal_rank_fusion(lists, k=2, weights={"dense": 1.0, "bm25": 1.0})
+    assert [row for row, _ in equal] == [2, 1, 0]
+    assert [s for _, s in equal] == pytest.approx([1 / 5 + 1 / 3, 1 / 2, 1 / 3])
+    half = reciprocal_rank_fusion(lists, k=2, weights={"dense": 1.0, "bm25": 0.5})
+    assert [row for row, _ in half] == [1, 2, 0]
+    assert [s for _, s in half] == pytest.approx([0.375, 1 / 5 + 0.5 / 3, 1 / 3])
+    tenth = reciprocal_rank_fusion(lists, k=2, weights={"dense": 1.0, "bm25": 0.1})
+    assert [row for row, _ in tenth] == [0, 1, 2]
+    # a method left out of weights counts 1: {"bm25": .5} is the same as dense 1, bm25 .5
+    assert reciprocal_rank_fusion(lists, k=2, weights={"bm25": 0.5}) == half
+
+
+def test_default_fusion_and_rrf_parameters() -> None:
+    """RRF is the default, as the brief asks, with the dev-chosen parameters; convex stays selectable."""
+    assert DEFAULT_FUSION == "rrf"
+    assert DEFAULT_WEIGHTS["convex"] == {"dense": 0.9, "bm25": 0.1}
+    assert DEFAULT_RRF_K == 2 and DEFAULT_WEIGHTS["rrf"] == {"dense": 1.0, "bm25": 0.5}
+
+
 def test_convex_by_hand() -> None:
     # dense scores .9 .5 .1 -> normalised 1, .5, 0; bm25 4, 2 -> 1, .5
     fused = dict(convex_fusion(([0, 1, 2], [0.9, 0.5, 0.1]), ([2, 1], [4.0, 2.0]), {"dense": 0.6, "bm25": 0.4}))
@@ -76,21 +109,41 @@ def test_convex_by_hand() -> None:
 
 
 def test_searcher_rrf_order_by_hand(tmp_path: Path) -> None:
-    """Dense ranks A, B, C (by construction of the vectors); BM25 ranks C, B; fused: C, B, A."""
+    """Dense ranks A, B, C (by construction of the vectors); BM25 ranks C, B (A has neither word)."""
     e0, e1 = np.eye(4, dtype=np.float32)[:2]
     vectors = np.stack([e0, (e0 + e1) / np.sqrt(2), (e0 + 2 * e1) / np.sqrt(5)]).astype(np.float32)
     payloads = [{"id": x, "kind": "faq", "status": "approved"} for x in "ABC"]
     texts = ["gamma", "alpha", "alpha beta beta"]
     build_release(tmp_path, payloads, vectors, texts, "fake")
-    s = Searcher.open(tmp_path, embed=lambda t: np.tile(e0, (len(t), 1)), fusion="rrf")
+
+    def open_(**options: Any) -> Searcher:
+        return Searcher.open(tmp_path, embed=lambda t: np.tile(e0, (len(t), 1)), **options)
+
+    # RRF defaults, k = 2, dense 1, bm25 .5: A = 1/3, B = 1/4 + .5/4 = .375, C = 1/5 + .5/3 = .3667
+    s = open_(fusion="rrf")
     hits = s.search("alpha beta", k=3)
-    assert ids(hits) == ["C", "B", "A"]
-    assert [(h.dense_rank, h.bm25_rank) for h in hits] == [(3, 1), (2, 2), (1, None)]
-    assert hits[0].score == pytest.approx(1 / 63 + 1 / 61)
+    assert ids(hits) == ["B", "C", "A"]
+    assert [(h.dense_rank, h.bm25_rank) for h in hits] == [(2, 2), (3, 1), (1, None)]
+    assert [h.score for h in hits] == pytest.approx([0.375, 1 / 5 + 0.5 / 3, 1 / 3])
     assert ids(s.search("alpha beta", k=3, mode="dense")) == ["A", "B", "C"]
     assert ids(s.search("alpha beta", k=3, mode="bm25")) == ["C", "B"]
-    assert ids(Searcher.open(tmp_path, embed=lambda t: np.tile(e0, (len(t), 1)), fusion="rrf",
-                             weights={"bm25": 0.5}).search("alpha beta", k=3)) == ["B", "C", "A"]  # fmt: skip
+    # textbook RRF, k = 60, equal weights: A = 1/61, B = 2/62 = .032258, C = 1/63 + 1/61 = .032266
+    textbook = open_(fusion="rrf", rrf_k=60, weights={"bm25": 1.0}).search("alpha beta", k=3)
+    assert ids(textbook) == ["C", "B", "A"] and textbook[0].score == pytest.approx(1 / 63 + 1 / 61)
+    # k = 60, bm25 .5: B = 1/62 + .5/62 = .024194, C = 1/63 + .5/61 = .024070
+    assert ids(open_(fusion="rrf", rrf_k=60, weights={"bm25": 0.5}).search("alpha beta", k=3)) == ["B", "C", "A"]
+    # convex .9/.1: dense normalised A 1, B (.7071 - .4472) / (1 - .4472) = .47, C 0, so
+    # A = .9 and B <= .9 * .47 + .1 = .52 whatever BM25 says; C = .1 (its BM25 is the best)
+    assert ids(open_(fusion="convex").search("alpha beta", k=3)) == ["A", "B", "C"]
+    # the default is the RRF above
+    default = open_()
+    assert default.fusion == "rrf" and ids(default.search("alpha beta", k=3)) == ["B", "C", "A"]
+
+
+def test_fusion_options_are_checked(root: Path) -> None:
+    for bad in ({"fusion": "max"}, {"rrf_k": -1}, {"weights": {"sparse": 1.0}}, {"weights": {"bm25": -0.1}}):
+        with pytest.raises(ValueError):
+            Searcher.open(root, embed=fake_embed, **bad)
 
 
 def test_hit_carries_payload_score_and_ranks(searcher: Searcher) -> None:
