@@ -440,8 +440,13 @@ def rank_replies(
                 last = [x for x in named if x.author == author][-1]
                 acknowledged[index[last.id]] = 1.0
         elif not _THANKS_ALL.search(msg.text):
-            guess = index[earlier[-1].id]
-            acknowledged[guess] = max(acknowledged[guess], 0.5)
+            # The guess is the last answerer's whole turn: in chat one answer often spans
+            # several messages ("fill in the template: …" then "the call is 15 minutes").
+            last_author = _norm_name(earlier[-1].author)
+            for r in reversed(earlier):
+                if _norm_name(r.author) != last_author:
+                    break
+                acknowledged[index[r.id]] = max(acknowledged[index[r.id]], 0.5)
 
     # repeat: the author already posted a candidate earlier in the thread
     seen: Counter[str] = Counter()

@@ -8,6 +8,8 @@ credible answer becomes an open-question candidate.
 
 from __future__ import annotations
 
+import re
+
 from collections import defaultdict
 
 from extractors.answer_ranking import RankedReply, Reply, clean_question, is_credible, is_question, rank_replies
@@ -52,7 +54,7 @@ class ThreadExtractor:
                 continue
             ids = {p.message_id: p.id for p in thread if p.message_id}
             replies = [_as_reply(p, i, ids) for i, p in enumerate(rest, start=1)]
-            ranked = rank_replies(question, root.author, replies, self.embed) if replies else []
+            ranked = rank_replies(_post_text(root), root.author, replies, self.embed) if replies else []
             result.candidates.append(self._candidate(root, question, context, rest, ranked))
         return result
 
@@ -61,12 +63,16 @@ class ThreadExtractor:
     ) -> CandidateDraft:
         by_id = {p.id: p for p in rest}
         evidence = [Evidence(passage_id=root.id, quote=_quote(root.text), role="question")]
-        best = ranked[0] if ranked and is_credible(ranked[0]) else None
+        best = _standalone_best(ranked, by_id)
+        answer_parts: list[RankedReply] = []
         if best is not None:
-            answer = by_id[best.id]
-            evidence.append(Evidence(passage_id=answer.id, quote=_quote(answer.text), role="answer", score=best.score))
+            answer_parts = [best, *_additions(ranked, by_id, best)]
+            for part in answer_parts:
+                p = by_id[part.id]
+                evidence.append(Evidence(passage_id=p.id, quote=_quote(p.text), role="answer", score=part.score))
             # The asker's own follow-ups ("got it, thanks!") are not alternative answers.
-            others = [r for r in ranked[1:] if by_id[r.id].author != root.author or root.author is None]
+            used = {r.id for r in answer_parts}
+            others = [r for r in ranked if r.id not in used and (by_id[r.id].author != root.author or root.author is None)]
             for runner in others[: self.runners_up]:
                 p = by_id[runner.id]
                 evidence.append(Evidence(passage_id=p.id, quote=_quote(p.text), role="runner_up", score=runner.score))
@@ -74,7 +80,7 @@ class ThreadExtractor:
             kind=CandidateKind.faq,
             question=question,
             context=context,
-            answer=by_id[best.id].text.strip() if best else None,
+            answer="\n\n".join(by_id[r.id].text.strip() for r in answer_parts) or None,
             evidence=evidence,
             extractor=self.name,
             extractor_version=self.version,
@@ -112,8 +118,46 @@ def _question_and_context(root: Passage) -> tuple[str, str | None]:
     cleaned = clean_question(root.text)
     if root.element_type == "question" and title:
         return str(title).strip(), cleaned or None
-    core = question_core(root.text)
+    core = question_core(root.text, with_antecedent=True)
     return core, (cleaned if cleaned and cleaned != core else None)
+
+
+# A reply that opens like this adds to someone else's answer ("And rotate on a schedule…").
+_CONTINUES = re.compile(r"^\W*(?:and|also|plus|additionally|besides|oh,? and)\b", re.IGNORECASE)
+
+
+def _standalone_best(ranked: list[RankedReply], by_id: dict[str, Passage]) -> RankedReply | None:
+    """The answer to store: the top reply when it is credible, unless it only adds to another
+    answer and a credible reply that stands alone is ranked below it (a FAQ answer is read
+    without the thread around it)."""
+    if not ranked or not is_credible(ranked[0]):
+        return None
+    if not _CONTINUES.match(by_id[ranked[0].id].text or ""):
+        return ranked[0]
+    alone = [r for r in ranked[1:] if is_credible(r) and not _CONTINUES.match(by_id[r.id].text or "")]
+    return alone[0] if alone else ranked[0]
+
+
+def _additions(ranked: list[RankedReply], by_id: dict[str, Passage], best: RankedReply) -> list[RankedReply]:
+    """Replies after the answer that add to it ("Also worth separating release flags from kill
+    switches"), in thread order: not the asker's, not chit-chat, not a question back. They
+    complete the stored answer instead of competing with it."""
+    order = {pid: i for i, pid in enumerate(by_id)}
+    out = [
+        r for r in ranked
+        if r.id != best.id and order[r.id] > order[best.id] and _CONTINUES.match(by_id[r.id].text or "")
+        and not r.signals.get("asker") and not r.signals.get("chit_chat") and r.signals.get("asks_back", 0.0) < 0.5
+    ]  # fmt: skip
+    return sorted(out, key=lambda r: order[r.id])
+
+
+def _post_text(root: Passage) -> str:
+    """What replies are ranked against: the whole opening post (title + cleaned body), as the
+    answer-ranking evaluation measured it, not the isolated question (its narrative names what
+    "it" is, and the replies answer the post)."""
+    title = str(root.extra.get("title") or "").strip()
+    body = clean_question(root.text) or root.text.strip()
+    return f"{title}. {body}" if title and body else title or body
 
 
 def _as_reply(p: Passage, position: int, passage_ids: dict[str, str]) -> Reply:

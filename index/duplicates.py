@@ -40,6 +40,7 @@ __all__ = [
     "content_words",
     "embedding_text_for",
     "lexical_similarity",
+    "needs_antecedent",
     "question_core",
     "split_sentences",
     "texts_for",
@@ -127,7 +128,21 @@ def _asks(sentence: str) -> bool:
     return bool(_REQUEST.search(s))
 
 
-def question_core(text: str, subject: str | None = None, max_sentences: int = 3) -> str:
+# A pronoun that points back at something the sentence itself does not name.
+_BACK_REFERENCE = re.compile(r"\b(?:it|this|that one|these|those|them|they|its|their)\b", re.IGNORECASE)
+_MAX_BARE_WORDS = 4  # an asking sentence this short, with a back-reference, cannot stand alone
+
+
+def needs_antecedent(sentence: str) -> bool:
+    """Whether an asking sentence leans on the one before it ("Is there a way to do it without
+    downtime?" after "We need to rotate the Postgres password."): it refers back with a pronoun
+    and names at most a few things itself."""
+    return bool(_BACK_REFERENCE.search(sentence)) and len(content_words(sentence)) <= _MAX_BARE_WORDS
+
+
+def question_core(
+    text: str, subject: str | None = None, max_sentences: int = 3, with_antecedent: bool = False
+) -> str:
     """The question itself: the subject line plus the sentences that ask.
 
     `text` is the body (or the whole post when there is no subject). Greetings, thanks and
@@ -137,11 +152,18 @@ def question_core(text: str, subject: str | None = None, max_sentences: int = 3)
     are usually follow-ups). Narrative ("I arrived last week, my wife...") is dropped. When no
     sentence asks, the first sentence of the cleaned body stands in for the question. The
     subject, when given, always leads (it is the poster's own summary).
+
+    `with_antecedent`: an asking sentence that cannot stand alone (``needs_antecedent``) keeps
+    the sentence before it, so a stored FAQ question says what "it" is. Off for the pairwise
+    duplicate score, whose weights were calibrated without it.
     """
     body = clean_question(text or "") if (text or "").strip() else ""
     sentences = split_sentences(body)
-    asking = [s for s in sentences if _asks(s)]
-    kept = asking[:max_sentences] if asking else sentences[:1]
+    asking = [i for i, s in enumerate(sentences) if _asks(s)]
+    picked = asking[:max_sentences] if asking else [0][: len(sentences)]
+    if with_antecedent and asking:
+        picked = sorted({j for i in picked for j in ((i - 1, i) if i and needs_antecedent(sentences[i]) else (i,))})
+    kept = [sentences[i] for i in picked]
     parts: list[str] = []
     subj = (subject or "").strip()
     if subj:

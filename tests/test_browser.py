@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.demo_home import prepare_demo_home
+
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -41,23 +43,11 @@ def _free_port() -> int:
 
 
 def _prepare_demo_home(home: Path) -> str:
-    """Ingest → extract → dedupe → publish the demo corpus into `home`; returns a reviewer's token."""
-    from pipeline.ingest import IngestOptions, ingest_paths
-    from pipeline.settings import load_settings, source_paths
-    from pipeline.stages import run_dedupe, run_extract, run_publish
+    """The demo corpus through ingest → publish into `home`; returns a reviewer's token."""
     from pipeline.store import open_store
     from pipeline.users import add_user
 
-    settings = load_settings(ROOT / "examples" / "practice.toml")
-    store = open_store(home)
-    try:
-        for path, entry in source_paths(settings):
-            ingest_paths(store, [path], IngestOptions.build(community=entry.community, visibility=entry.visibility))
-    finally:
-        store.close()
-    run_extract(settings.extract.extractors, home=home)
-    run_dedupe(settings, home)
-    run_publish(settings, home, include_candidates=True)  # the demo community starts unreviewed
+    prepare_demo_home(home)
     store = open_store(home)
     try:
         _, token = add_user(store, "rae", "reviewer")

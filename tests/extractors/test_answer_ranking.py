@@ -64,6 +64,19 @@ def test_thanks_without_a_name_credits_the_reply_just_before_as_a_guess() -> Non
     assert signals["b"]["acknowledged"] == 0.5 and signals["a"]["acknowledged"] == 0.0
 
 
+def test_unnamed_thanks_credits_the_last_answerers_whole_turn() -> None:
+    # bob answered in two messages in a row; ann spoke before him. The guess covers bob's turn only.
+    replies = [
+        Reply("a", "Try renting a car at Oasis in Doha", author="ann", position=0),
+        Reply("b1", "Fill in the rental form before you go: licence, passport, deposit", author="bob", position=1),
+        Reply("b2", "The pickup itself takes fifteen minutes", author="bob", position=2),
+        Reply("t", "Perfect, thanks. I'll book one", author="asker", position=3),
+    ]
+    signals = {r.id: r.signals for r in rank_replies(Q, "asker", replies, fake_embed)}
+    assert signals["b1"]["acknowledged"] == 0.5 and signals["b2"]["acknowledged"] == 0.5
+    assert signals["a"]["acknowledged"] == 0.0
+
+
 def test_comment_reply_to_credits_the_answer_it_sits_under_and_is_not_ranked() -> None:
     replies = [
         Reply("p1", "Use a car rental agency in Doha", author="ann", position=0),

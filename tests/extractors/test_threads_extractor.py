@@ -8,7 +8,8 @@ import re
 import numpy as np
 
 from extractors.base import unverified_quotes
-from extractors.threads import ThreadExtractor, group_threads
+from extractors.answer_ranking import RankedReply
+from extractors.threads import ThreadExtractor, _standalone_best, group_threads
 from pipeline.models import Passage, PassageDraft, PassageKind, Source, SourceKind
 
 
@@ -74,3 +75,45 @@ def test_group_threads_puts_the_root_first() -> None:
     shuffled = [p.model_copy(update={"seq": i}) for i, p in enumerate(shuffled)]
     (thread,) = group_threads(shuffled)
     assert thread[0].message_id == "m1"
+
+
+def test_a_question_that_says_it_keeps_the_sentence_that_says_what_it_is() -> None:
+    thread = _thread([
+        ("r1", "marco", "We need to rotate the Postgres password for payments-ledger. Is there a way to do it "
+                        "without downtime? Last time we had five minutes of errors.", {}),
+        ("r2", "ravi", "Use two credentials so they overlap, then revoke the old one.", {}),
+    ])  # fmt: skip
+    (faq,) = ThreadExtractor(embed=fake_embed).run(SOURCE, thread).candidates
+    assert faq.question == (
+        "We need to rotate the Postgres password for payments-ledger. Is there a way to do it without downtime?"
+    )
+
+
+def test_replies_that_add_to_the_answer_complete_it() -> None:
+    thread = _thread([
+        ("f1", "marco", "Do other teams actually clean up old feature flags?", {}),
+        ("f2", "tomas", "We give every feature flag an expiry date; after it CI warns on any PR that touches the flag.", {}),
+        ("f3", "priya", "Also worth separating release flags from kill switches, which are permanent.", {}),
+        ("f4", "marco", "Good split, thanks tomas and priya!", {}),
+    ])  # fmt: skip
+    (faq,) = ThreadExtractor(embed=fake_embed).run(SOURCE, thread).candidates
+    assert faq.answer is not None
+    first, second = faq.answer.split("\n\n")
+    assert first.startswith("We give every feature flag") and second.startswith("Also worth separating")
+    answer_ids = [e.passage_id for e in faq.evidence if e.role == "answer"]
+    assert answer_ids == [thread[1].id, thread[2].id]
+    assert all(e.passage_id not in answer_ids for e in faq.evidence if e.role == "runner_up")
+
+
+def _ranked(rid: str, credible: bool) -> RankedReply:
+    # acknowledged > 0 makes a reply credible outright; the asker's own reply never is
+    return RankedReply(rid, 1.0, {"acknowledged": 1.0} if credible else {"asker": 1.0})
+
+
+def test_the_stored_answer_stands_alone_when_a_credible_one_does() -> None:
+    adds, alone = _thread([("a1", "priya", "And rotate on a schedule.", {}), ("a2", "ravi", "Use two users, then revoke.", {})])
+    by_id = {adds.id: adds, alone.id: alone}
+    assert _standalone_best([_ranked(adds.id, True), _ranked(alone.id, True)], by_id).id == alone.id
+    assert _standalone_best([_ranked(adds.id, True), _ranked(alone.id, False)], by_id).id == adds.id  # nothing better
+    assert _standalone_best([_ranked(alone.id, True), _ranked(adds.id, True)], by_id).id == alone.id
+    assert _standalone_best([_ranked(alone.id, False), _ranked(adds.id, True)], by_id) is None  # top not credible

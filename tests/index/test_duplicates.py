@@ -15,6 +15,7 @@ from index.duplicates import (
     content_words,
     embedding_text_for,
     lexical_similarity,
+    needs_antecedent,
     question_core,
     texts_for,
 )
@@ -153,3 +154,16 @@ def test_calibrated_defaults_are_consistent() -> None:
     for kind in ("faq", "pattern"):
         assert scorer.merge_threshold(kind) > scorer.suggest_threshold(kind)
         assert CALIBRATED_THRESHOLDS[kind] == (scorer.merge_threshold(kind), scorer.suggest_threshold(kind))
+
+
+def test_question_core_with_antecedent_keeps_what_it_refers_to() -> None:
+    text = "We need to rotate the Postgres password. Is there a way to do it without downtime? Last time it broke."
+    assert question_core(text) == "Is there a way to do it without downtime?"
+    assert question_core(text, with_antecedent=True) == (
+        "We need to rotate the Postgres password. Is there a way to do it without downtime?"
+    )
+    # a question that names its own subject does not pull in the narrative before it
+    named = "Mobile joins the rota in November. What goes into the Monday on-call handover?"
+    assert question_core(named, with_antecedent=True) == "What goes into the Monday on-call handover?"
+    assert needs_antecedent("Is there a way to do it without downtime?")
+    assert not needs_antecedent("How do I rotate the Postgres password for payments-ledger without downtime?")
