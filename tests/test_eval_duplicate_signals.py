@@ -76,3 +76,16 @@ def test_analyse_reports_every_signal_and_the_combinations(fixtures: Path) -> No
 def test_main_names_a_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert sig.main(["--semeval", str(tmp_path / "nope.xml")]) == 2
     assert "nope.xml" in capsys.readouterr().err
+
+
+def test_best_linear_in_sample_finds_the_signal_that_separates() -> None:
+    # cosine alone ranks a non-duplicate first (best P@R>=0.25 along it: 2/3); "same" only repeats
+    # (or, weighted negatively, shrinks) cosine's order, so only "helper" can put a duplicate on top
+    y = np.array([False, True, True, False, True, False, False, True])
+    cosine = np.array([0.95, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2])
+    sig_ = {"cosine_post": cosine, "helper": y.astype(float), "same": cosine.copy()}
+    best = sig.best_linear_in_sample(sig_, y)
+    assert best["precision_at_recall_0.25"] == 1.0
+    assert best["signals"]["helper"] > 0
+    no_help = sig.best_linear_in_sample({"cosine_post": cosine, "same": cosine.copy(), "flat": np.zeros(8)}, y)
+    assert no_help["precision_at_recall_0.25"] == pytest.approx(2 / 3, abs=1e-4)
