@@ -9,7 +9,6 @@ credible answer becomes an open-question candidate.
 from __future__ import annotations
 
 import re
-
 from collections import defaultdict
 
 from extractors.answer_ranking import RankedReply, Reply, clean_question, is_credible, is_question, rank_replies
@@ -25,7 +24,7 @@ class ThreadExtractor:
     """FAQ candidates from chat, mailing-list and Q&A threads."""
 
     name = "threads"
-    version = "3"
+    version = "4"  # 4: antecedent kept in questions, standalone answers gather their additions
     source_kinds = frozenset({SourceKind.thread})
 
     def __init__(self, embed: EmbedFn | None = None, runners_up: int = RUNNERS_UP) -> None:
