@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "CONTINUES",
     "CREDIBLE_THRESHOLD",
     "RankedReply",
     "RankingWeights",
@@ -231,6 +232,8 @@ _THANKS = re.compile(
     r"useful\s+(?:info|information|advice)|exactly\s+what\s+i)\b",
     re.IGNORECASE,
 )
+#: A reply that opens like this adds to an earlier answer ("Also: never sleep a fixed amount").
+CONTINUES = re.compile(r"^\W*(?:and|also|plus|additionally|besides|oh,? and)\b", re.IGNORECASE)
 _THANKS_ALL = re.compile(r"\b(?:thanks?|thank\s+you)\s+(?:all|everyone|everybody|guys|folks|to\s+all)\b", re.IGNORECASE)
 _STOP = frozenset(
     """a an the and or but if of to in on at for from by with about as into than then so too very is are was were be been
@@ -440,12 +443,15 @@ def rank_replies(
                 last = [x for x in named if x.author == author][-1]
                 acknowledged[index[last.id]] = 1.0
         elif not _THANKS_ALL.search(msg.text):
-            # The guess is the last answerer's whole turn: in chat one answer often spans
-            # several messages ("fill in the template: …" then "the call is 15 minutes").
-            last_author = _norm_name(earlier[-1].author)
-            for r in reversed(earlier):
-                if _norm_name(r.author) != last_author:
+            # The guess is the last answer turn: in chat one answer often spans several messages
+            # of one person ("fill in the template: …" then "the call is 15 minutes"), and a
+            # reply that opens with "Also…" adds to the one before it, so the thanks covers both.
+            turn = [earlier[-1]]
+            for r in reversed(earlier[:-1]):
+                if _norm_name(r.author) != _norm_name(turn[-1].author) and not CONTINUES.match(turn[-1].text or ""):
                     break
+                turn.append(r)
+            for r in turn:
                 acknowledged[index[r.id]] = max(acknowledged[index[r.id]], 0.5)
 
     # repeat: the author already posted a candidate earlier in the thread

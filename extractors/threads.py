@@ -8,10 +8,9 @@ credible answer becomes an open-question candidate.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 
-from extractors.answer_ranking import RankedReply, Reply, clean_question, is_credible, is_question, rank_replies
+from extractors.answer_ranking import CONTINUES, RankedReply, Reply, clean_question, is_credible, is_question, rank_replies
 from extractors.base import EmbedFn, ExtractionResult
 from index.duplicates import question_core
 from pipeline.models import CandidateDraft, CandidateKind, Evidence, Passage, Source, SourceKind
@@ -121,19 +120,15 @@ def _question_and_context(root: Passage) -> tuple[str, str | None]:
     return core, (cleaned if cleaned and cleaned != core else None)
 
 
-# A reply that opens like this adds to someone else's answer ("And rotate on a schedule…").
-_CONTINUES = re.compile(r"^\W*(?:and|also|plus|additionally|besides|oh,? and)\b", re.IGNORECASE)
-
-
 def _standalone_best(ranked: list[RankedReply], by_id: dict[str, Passage]) -> RankedReply | None:
     """The answer to store: the top reply when it is credible, unless it only adds to another
     answer and a credible reply that stands alone is ranked below it (a FAQ answer is read
     without the thread around it)."""
     if not ranked or not is_credible(ranked[0]):
         return None
-    if not _CONTINUES.match(by_id[ranked[0].id].text or ""):
+    if not CONTINUES.match(by_id[ranked[0].id].text or ""):
         return ranked[0]
-    alone = [r for r in ranked[1:] if is_credible(r) and not _CONTINUES.match(by_id[r.id].text or "")]
+    alone = [r for r in ranked[1:] if is_credible(r) and not CONTINUES.match(by_id[r.id].text or "")]
     return alone[0] if alone else ranked[0]
 
 
@@ -144,7 +139,7 @@ def _additions(ranked: list[RankedReply], by_id: dict[str, Passage], best: Ranke
     order = {pid: i for i, pid in enumerate(by_id)}
     out = [
         r for r in ranked
-        if r.id != best.id and order[r.id] > order[best.id] and _CONTINUES.match(by_id[r.id].text or "")
+        if r.id != best.id and order[r.id] > order[best.id] and CONTINUES.match(by_id[r.id].text or "")
         and not r.signals.get("asker") and not r.signals.get("chit_chat") and r.signals.get("asks_back", 0.0) < 0.5
     ]  # fmt: skip
     return sorted(out, key=lambda r: order[r.id])

@@ -77,6 +77,20 @@ def test_unnamed_thanks_credits_the_last_answerers_whole_turn() -> None:
     assert signals["a"]["acknowledged"] == 0.0
 
 
+def test_unnamed_thanks_after_an_addition_credits_the_answer_it_adds_to() -> None:
+    # "Also: …" by another person adds to kenji's answer; the asker's thanks after it covers both,
+    # but not ann's earlier reply
+    replies = [
+        Reply("a", "Try renting a car at Oasis in Doha", author="ann", position=0),
+        Reply("k", "We quarantine flaky tests and give each an owner and a deadline", author="kenji", position=1),
+        Reply("s", "Also: never sleep a fixed amount, poll with a timeout", author="aisha", position=2),
+        Reply("t", "The quarantine tag fixed most of it. Thanks!", author="asker", position=3),
+    ]
+    signals = {r.id: r.signals for r in rank_replies(Q, "asker", replies, fake_embed)}
+    assert signals["s"]["acknowledged"] == 0.5 and signals["k"]["acknowledged"] == 0.5
+    assert signals["a"]["acknowledged"] == 0.0
+
+
 def test_comment_reply_to_credits_the_answer_it_sits_under_and_is_not_ranked() -> None:
     replies = [
         Reply("p1", "Use a car rental agency in Doha", author="ann", position=0),
