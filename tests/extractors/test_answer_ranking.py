@@ -64,30 +64,30 @@ def test_thanks_without_a_name_credits_the_reply_just_before_as_a_guess() -> Non
     assert signals["b"]["acknowledged"] == 0.5 and signals["a"]["acknowledged"] == 0.0
 
 
-def test_unnamed_thanks_credits_the_last_answerers_whole_turn() -> None:
-    # bob answered in two messages in a row; ann spoke before him. The guess covers bob's turn only.
-    replies = [
-        Reply("a", "Try renting a car at Oasis in Doha", author="ann", position=0),
-        Reply("b1", "Fill in the rental form before you go: licence, passport, deposit", author="bob", position=1),
-        Reply("b2", "The pickup itself takes fifteen minutes", author="bob", position=2),
-        Reply("t", "Perfect, thanks. I'll book one", author="asker", position=3),
-    ]
-    signals = {r.id: r.signals for r in rank_replies(Q, "asker", replies, fake_embed)}
-    assert signals["b1"]["acknowledged"] == 0.5 and signals["b2"]["acknowledged"] == 0.5
-    assert signals["a"]["acknowledged"] == 0.0
+# An unnamed thanks credits the last answer turn as a guess (0.5), never ann's earlier reply:
+# bob's two messages in a row; kenji's answer plus aisha's "Also: …" that adds to it.
+TURNS = {
+    "one person, two messages": (
+        [("b1", "Fill in the rental form before you go: licence, passport, deposit", "bob"),
+         ("b2", "The pickup itself takes fifteen minutes", "bob")],
+        "Perfect, thanks. I'll book one",
+    ),
+    "an addition by someone else": (
+        [("k", "We quarantine flaky tests and give each an owner and a deadline", "kenji"),
+         ("s", "Also: never sleep a fixed amount, poll with a timeout", "aisha")],
+        "The quarantine tag fixed most of it. Thanks!",
+    ),
+}  # fmt: skip
 
 
-def test_unnamed_thanks_after_an_addition_credits_the_answer_it_adds_to() -> None:
-    # "Also: …" by another person adds to kenji's answer; the asker's thanks after it covers both,
-    # but not ann's earlier reply
-    replies = [
-        Reply("a", "Try renting a car at Oasis in Doha", author="ann", position=0),
-        Reply("k", "We quarantine flaky tests and give each an owner and a deadline", author="kenji", position=1),
-        Reply("s", "Also: never sleep a fixed amount, poll with a timeout", author="aisha", position=2),
-        Reply("t", "The quarantine tag fixed most of it. Thanks!", author="asker", position=3),
-    ]
+@pytest.mark.parametrize("case", list(TURNS))
+def test_unnamed_thanks_credits_the_whole_last_answer_turn(case: str) -> None:
+    turn, thanks = TURNS[case]
+    replies = [Reply("a", "Try renting a car at Oasis in Doha", author="ann", position=0)]
+    replies += [Reply(rid, text, author=who, position=i) for i, (rid, text, who) in enumerate(turn, start=1)]
+    replies.append(Reply("t", thanks, author="asker", position=len(replies)))
     signals = {r.id: r.signals for r in rank_replies(Q, "asker", replies, fake_embed)}
-    assert signals["s"]["acknowledged"] == 0.5 and signals["k"]["acknowledged"] == 0.5
+    assert [signals[rid]["acknowledged"] for rid, _, _ in turn] == [0.5, 0.5]
     assert signals["a"]["acknowledged"] == 0.0
 
 
