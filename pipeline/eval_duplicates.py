@@ -45,6 +45,9 @@ from typing import Any
 import numpy as np
 
 from index.duplicates import DuplicateScorer, compute_idf, embedding_text_for, texts_for
+# AP of one ranked list as the SemEval scorer computes it (shared with the answer-ranking evaluation)
+from pipeline.eval_answers import TOP_K  # the official SemEval scorer's cut-off
+from pipeline.eval_answers import average_precision as query_average_precision
 
 __all__ = [
     "EvalInputError",
@@ -65,7 +68,6 @@ __all__ = [
     "write_scores",
 ]
 
-TOP_K = 10  # the official SemEval scorer's cut-off
 MIN_RECALL = 0.25
 MIN_PRECISION = 0.90
 
@@ -296,17 +298,6 @@ def precision_at_recall(scores: Sequence[float], labels: Sequence[bool], min_rec
     prec, rec, _ = _curve(scores, labels)
     ok = rec >= min_recall
     return float(prec[ok].max()) if ok.any() else 0.0
-
-
-def query_average_precision(relevant_in_order: Sequence[bool], k: int = TOP_K) -> float:
-    """AP of one ranked list as the SemEval scorer computes it: mean precision@i at the relevant
-    ranks within the top k; 0 when none is relevant."""
-    hits, precisions = 0, []
-    for i, rel in enumerate(list(relevant_in_order)[:k], start=1):
-        if rel:
-            hits += 1
-            precisions.append(hits / i)
-    return sum(precisions) / len(precisions) if precisions else 0.0
 
 
 def mean_average_precision(
