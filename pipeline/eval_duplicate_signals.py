@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import xml.etree.ElementTree as ET
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -61,27 +60,16 @@ from pipeline.eval_duplicates import (
     average_precision,
     load_semeval_pairs,
     precision_at_recall,
+    read_comments,
     recall_at_precision,
 )
 
-__all__ = ["DEFAULT_FILES", "GRID_WEIGHTS", "analyse", "best_linear_in_sample", "coverage", "cross_fit", "in_sample_fit", "label_consistency", "read_comments", "signals"]
+__all__ = ["DEFAULT_FILES", "GRID_WEIGHTS", "analyse", "best_linear_in_sample", "coverage", "cross_fit", "in_sample_fit", "label_consistency", "signals"]
 
 _SEMEVAL = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "threads" / "semeval2016"
 DEFAULT_FILES = [_SEMEVAL / f"SemEval2016-Task3-CQA-QL-train-part{i}.xml" for i in (1, 2)]
 ANSWER_TOP = 3  # comments averaged for answer relevance (one reply is often a joke or a question back)
 MAX_CHARS = 1000
-
-
-def read_comments(path: Path | str) -> dict[str, list[str]]:
-    """RELQ_ID → the texts of its thread's comments, in thread order."""
-    out: dict[str, list[str]] = {}
-    for th in ET.parse(path).getroot().iter("Thread"):
-        rq = th.find("RelQuestion")
-        if rq is None:
-            continue
-        rid = rq.get("RELQ_ID") or th.get("THREAD_SEQUENCE") or ""
-        out[rid] = [t for c in th.findall("RelComment") if (t := (c.findtext("RelCText") or "").strip())]
-    return out
 
 
 def coverage(a: str, b: str, idf: dict[str, float]) -> float:

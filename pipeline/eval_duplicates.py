@@ -62,6 +62,7 @@ __all__ = [
     "precision_at_recall",
     "prf_at",
     "read_mrpc",
+    "read_comments",
     "read_pairs_tsv",
     "recall_at_precision",
     "threshold_at_precision",
@@ -189,15 +190,20 @@ def _mrpc_records(fields: list[str]) -> list[list[str]]:
     return out
 
 
-def load_semeval_pairs(path: Path | str) -> PairSet:
-    """Subtask-B pairs of a SemEval-2016 Task 3 XML file (PerfectMatch = duplicate)."""
+def _semeval_root(path: Path | str) -> ET.Element:
     p = Path(path)
     if not p.is_file():
         raise EvalInputError(f"{p}: no such file")
     try:
-        root = ET.parse(p).getroot()
+        return ET.parse(p).getroot()
     except ET.ParseError as exc:
         raise EvalInputError(f"{p}: not valid XML ({exc})") from exc
+
+
+def load_semeval_pairs(path: Path | str) -> PairSet:
+    """Subtask-B pairs of a SemEval-2016 Task 3 XML file (PerfectMatch = duplicate)."""
+    p = Path(path)
+    root = _semeval_root(p)
     ps = PairSet(name=p.name, kind="faq")
     for oq in root.iter("OrgQuestion"):
         qid = oq.get("ORGQ_ID") or ""
@@ -222,6 +228,18 @@ def load_semeval_pairs(path: Path | str) -> PairSet:
     if not len(ps):
         raise EvalInputError(f"{p}: no RelQuestion with a RELQ_RELEVANCE2ORGQ label (not a SemEval subtask-B file?)")
     return ps
+
+
+def read_comments(path: Path | str) -> dict[str, list[str]]:
+    """RELQ_ID → the texts of its thread's comments, in thread order (SemEval-2016 Task 3 XML)."""
+    out: dict[str, list[str]] = {}
+    for th in _semeval_root(path).iter("Thread"):
+        rq = th.find("RelQuestion")
+        if rq is None:
+            continue
+        rid = rq.get("RELQ_ID") or th.get("THREAD_SEQUENCE") or ""
+        out[rid] = [t for c in th.findall("RelComment") if (t := (c.findtext("RelCText") or "").strip())]
+    return out
 
 
 # --------------------------------------------------------------------------- metrics

@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import csv
 import json
-import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -139,37 +138,31 @@ def _subject_body(subject: str | None, body: str | None) -> str:
 
 
 def load_semeval_questions(paths: Sequence[Path]) -> RetrievalSet:
-    """SemEval-2016 Task 3 subtask B as retrieval: OrgQuestions as queries over all RelQuestions as FAQs."""
+    """SemEval-2016 Task 3 subtask B as retrieval: OrgQuestions as queries over all RelQuestions as FAQs.
+
+    Read with the duplicate evaluation's readers (``load_semeval_pairs``, ``read_comments``)."""
+    from pipeline import eval_duplicates as dup
+
     faqs: dict[str, dict[str, Any]] = {}  # faq_id -> FAQ entry
     by_text: dict[str, str] = {}  # question text -> faq_id (identical RelQuestions indexed once)
     originals: dict[tuple[int, str], dict[str, Any]] = {}  # (file, ORGQ_ID) -> {"query", "relevant"}
     for n, path in enumerate(paths):
-        path = Path(path)
         try:
-            root = ET.parse(path).getroot()
-        except OSError as exc:
-            raise EvalInputError(f"{path}: cannot read: {exc}") from exc
-        except ET.ParseError as exc:
-            raise EvalInputError(f"{path}: not well-formed XML ({exc})") from exc
-        # One OrgQuestion element per (original, thread) in these files: group by ORGQ_ID.
-        for oq in root.iter("OrgQuestion"):
+            pairs, comments = dup.load_semeval_pairs(path), dup.read_comments(path)
+        except dup.EvalInputError as exc:
+            raise EvalInputError(str(exc)) from exc
+        for i, rid in enumerate(pairs.ids_b):
             entry = originals.setdefault(
-                (n, oq.get("ORGQ_ID") or ""),
-                {"query": _subject_body(oq.findtext("OrgQSubject"), oq.findtext("OrgQBody")), "relevant": set()},
+                (n, pairs.group[i]),
+                {"query": _subject_body(pairs.titles_a[i], pairs.bodies_a[i]), "relevant": set()},
             )
-            for th in oq.findall("Thread"):
-                rq = th.find("RelQuestion")
-                if rq is None:
-                    continue
-                text = _subject_body(rq.findtext("RelQSubject"), rq.findtext("RelQBody"))
-                faq_id = by_text.get(text)
-                if faq_id is None:
-                    faq_id = f"{n}:{rq.get('RELQ_ID') or th.get('THREAD_SEQUENCE') or len(faqs)}"
-                    by_text[text] = faq_id
-                    answers = [(c.findtext("RelCText") or "").strip() for c in th.findall("RelComment")]
-                    faqs[faq_id] = {"faq_id": faq_id, "question": text, "answers": [a for a in answers if a]}
-                if rq.get("RELQ_RELEVANCE2ORGQ") in ("PerfectMatch", "Relevant"):
-                    entry["relevant"].add(faq_id)
+            text = _subject_body(pairs.titles_b[i], pairs.bodies_b[i])
+            faq_id = by_text.get(text)
+            if faq_id is None:
+                faq_id = by_text[text] = f"{n}:{rid}"
+                faqs[faq_id] = {"faq_id": faq_id, "question": text, "answers": comments.get(rid, [])}
+            if pairs.relevant[i]:  # PerfectMatch or Relevant
+                entry["relevant"].add(faq_id)
     kept = [o for o in originals.values() if o["relevant"] and o["query"]]
     if not faqs or not kept:
         raise EvalInputError(f"{', '.join(map(str, paths))}: no OrgQuestion with a labelled RelQuestion (subtask B files?)")
