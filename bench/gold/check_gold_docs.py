@@ -81,8 +81,21 @@ def _span_text(row: dict) -> str | None:
     return " ".join(body for _, body in cues[i:j + 1])
 
 
+def _overlaps(rows: list[dict]) -> list[str]:
+    """QMSum spans of one meeting must not overlap (units are independent); VTT ones neither."""
+    out, by_source = [], collections.defaultdict(list)
+    for n, row in enumerate(rows, 1):
+        by_source[row["source"]].append((row["turns"][0], row["turns"][1], n))
+    for source, spans in by_source.items():
+        spans.sort()
+        for (a1, b1, n1), (a2, b2, n2) in zip(spans, spans[1:]):
+            if a2 <= b1:
+                out.append(f"spans lines {n1} and {n2}: overlapping turns in {source}")
+    return out
+
+
 def check_spans(rows: list[dict]) -> list[str]:
-    problems = []
+    problems = _overlaps(rows)
     for n, row in enumerate(rows, 1):
         key = g.span_key(row["source"], row["turns"])
         problems += _common(f"spans line {n}", row, key, SPAN_LABELS)

@@ -4,8 +4,12 @@ Deliberately independent of the product's parsers (pipeline/sources): the gold m
 valid when those change, so this module re-reads the raw files with the simplest rules that
 match the gold definitions in bench/gold/README_docs.md.
 
-    python bench/gold/gold_units.py sections [--seed 10] [--n 170] [--show]
+    python bench/gold/gold_units.py sections [--seed 10] [--n 160] [--show]
+    python bench/gold/gold_units.py google-sections [--seed 11] [--n 30] [--show]   # extra Google
+        sections (the Google guide holds 89 of 758 sections), none of those the main sample drew
     python bench/gold/gold_units.py spans [--seed 10] [--qmsum 42] [--zoom 14] [--show]
+    python bench/gold/gold_units.py spans-extra --seed 11 --qmsum 20 [--show]   # more random windows
+    python bench/gold/gold_units.py spans-decisions [--show]   # short QMSum spans of decision queries
 """
 from __future__ import annotations
 
@@ -79,6 +83,14 @@ def all_sections() -> list[dict]:
     return units
 
 
+def google_extra(rng: random.Random, n: int, main_seed: int = 10, main_n: int = 160) -> list[dict]:
+    """n Google-guide sections that the main sample (main_seed, main_n) did not draw."""
+    sections = all_sections()
+    drawn = {u["key"] for u in random.Random(main_seed).sample(sections, main_n)}
+    pool = [u for u in sections if u["source"].startswith(DOC_DIRS[0]) and u["key"] not in drawn]
+    return rng.sample(pool, n)
+
+
 def qmsum_windows(rng: random.Random, n: int, width: int = 10) -> list[dict]:
     """n distinct, non-overlapping windows of `width` turns (on a grid of `width`) from random meetings."""
     meetings = [json.loads(l)["meeting_transcripts"] for l in open(CORPUS / QMSUM, encoding="utf-8")]
@@ -90,6 +102,42 @@ def qmsum_windows(rng: random.Random, n: int, width: int = 10) -> list[dict]:
         text = "\n".join(f"[{i}] {turns[i]['speaker']}: {turns[i]['content']}" for i in range(first, last + 1))
         source = f"{QMSUM}#{line}"
         units.append({"source": source, "turns": [first, last], "text": text, "key": span_key(source, [first, last])})
+    return units
+
+
+def qmsum_extra(rng: random.Random, n: int, width: int = 10, main_seed: int = 10, main_n: int = 42) -> list[dict]:
+    """n more random QMSum windows, none overlapping the main sample (main_seed, main_n)."""
+    drawn = {(u["source"], u["turns"][0]) for u in qmsum_windows(random.Random(main_seed), main_n, width)}
+    meetings = [json.loads(l)["meeting_transcripts"] for l in open(CORPUS / QMSUM, encoding="utf-8")]
+    units = []
+    for u in qmsum_windows(rng, n + len(drawn), width):
+        if (u["source"], u["turns"][0]) not in drawn and len(units) < n:
+            units.append(u)
+    return units
+
+
+_DECISION_QUERY = re.compile(r"decid|decision|agree|conclu|action", re.I)
+
+
+def qmsum_decision_spans(max_turns: int = 15) -> list[dict]:
+    """Every QMSum relevant_text_span of at most max_turns turns whose query asks about a
+    decision or conclusion (a decision-rich stratum; each is still labelled by reading it)."""
+    units, seen = [], set()
+    for line, raw in enumerate(open(CORPUS / QMSUM, encoding="utf-8")):
+        meeting = json.loads(raw)
+        turns = meeting["meeting_transcripts"]
+        for query in meeting["specific_query_list"]:
+            if not _DECISION_QUERY.search(query["query"]):
+                continue
+            for a, b in query["relevant_text_span"]:
+                first, last = int(a), int(b)
+                source = f"{QMSUM}#{line}"
+                if last - first + 1 > max_turns or (source, first, last) in seen:
+                    continue
+                seen.add((source, first, last))
+                text = "\n".join(f"[{i}] {turns[i]['speaker']}: {turns[i]['content']}" for i in range(first, last + 1))
+                units.append({"source": source, "turns": [first, last], "text": text,
+                              "key": span_key(source, [first, last]), "query": query["query"]})
     return units
 
 
@@ -120,9 +168,9 @@ def zoom_windows(rng: random.Random, n: int, width: int = 15) -> list[dict]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("kind", choices=["sections", "spans"])
+    ap.add_argument("kind", choices=["sections", "google-sections", "spans", "spans-extra", "spans-decisions"])
     ap.add_argument("--seed", type=int, default=10)
-    ap.add_argument("--n", type=int, default=170)
+    ap.add_argument("--n", type=int, default=160)
     ap.add_argument("--qmsum", type=int, default=42)
     ap.add_argument("--zoom", type=int, default=14)
     ap.add_argument("--show", action="store_true", help="print each unit's full text")
@@ -130,8 +178,14 @@ def main() -> None:
     rng = random.Random(args.seed)
     if args.kind == "sections":
         units = rng.sample(all_sections(), args.n)
-    else:
+    elif args.kind == "google-sections":
+        units = google_extra(rng, args.n)
+    elif args.kind == "spans":
         units = qmsum_windows(rng, args.qmsum) + zoom_windows(rng, args.zoom)
+    elif args.kind == "spans-extra":
+        units = qmsum_extra(rng, args.qmsum)
+    else:
+        units = qmsum_decision_spans()
     for n, u in enumerate(units):
         print(f"=== {n} {split_of(u['key'])} {u['key']}" + (f" (level {u['level']})" if "level" in u else ""))
         if args.show:
