@@ -24,7 +24,8 @@ CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 DOC_DIRS = ("docs/google_eng_practices", "docs/gds_way")
 QMSUM = "meetings/qmsum/test.jsonl"
 ZOOM = "meetings/zoom_vtt/meeting001_transcript.vtt"
-SPLIT_SALT = "practice-index-gold-v1"
+# Same salt and formula as gold_split() in gold-threads' pipeline/gold_units.py (one split rule for all gold).
+SPLIT_SALT = "practice-gold-20261130"
 
 _FENCE = re.compile(r"^\s{0,3}(```|~~~)")
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
