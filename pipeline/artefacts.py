@@ -170,6 +170,8 @@ def communities_of(members: Iterable[Candidate], sources: dict[str, Source]) -> 
 def follows_sources(a: Artefact, members: list[Candidate], sources: dict[str, Source]) -> bool:
     """Whether the artefact's visibility and communities still match its sources (they may change
     without any text changing: `practice ingest F --visibility sre`, a config edit)."""
+    if not members:
+        return True  # nothing left to derive from: it keeps what it had (see refresh)
     visibility = a.visibility_widened or visibility_of((c.source_id for c in members), sources)
     return a.visibility == visibility and a.communities == communities_of(members, sources)
 
@@ -187,8 +189,9 @@ def refresh(
     a.candidate_ids = [c.id for c in members]
     a.evidence = union_evidence(members)
     a.support = support_of(members, passages, sources)
-    a.communities = communities_of(members, sources)
-    a.visibility = a.visibility_widened or visibility_of((c.source_id for c in members), sources)
+    if members:  # with none left (a stale artefact) it keeps them: its text came from those sources
+        a.communities = communities_of(members, sources)
+        a.visibility = a.visibility_widened or visibility_of((c.source_id for c in members), sources)
     a.extractors = sorted({c.extractor for c in members})
     a.updated_at = utcnow()
     if not members:

@@ -19,8 +19,10 @@ from fastapi.testclient import TestClient
 from index.release import current_release_path, read_payloads
 from pipeline.api import create_app
 from pipeline.cli import main
+from pipeline import review
 from pipeline.extract import extract_all
-from pipeline.models import Source
+from pipeline.ingest import IngestOptions, ingest_paths
+from pipeline.models import ArtefactStatus, Source
 from pipeline.publish import publish
 from pipeline.settings import Settings, SourceEntry, run_entries
 from pipeline.stages import releases_root
@@ -104,6 +106,25 @@ def test_community_change_reaches_the_artefacts(tmp_path: Path, monkeypatch: pyt
     store.close()
     assert _extract_dedupe_publish(home)
     assert [p["communities"] for p in read_payloads(current_release_path(releases_root(home)))] == [["platform"]]
+
+
+def test_a_removed_restricted_source_leaves_its_stale_artefacts_restricted(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    write_thread(src / "ops.jsonl", [("eve", SECRETS[0])])
+    store = open_store(tmp_path / "home")
+    ingest_paths(store, [src], IngestOptions(visibility="sre"))
+    extract_all(store, [QuestionPerMessage()])
+    run_dedupe(store)
+    (src / "ops.jsonl").unlink()
+    ingest_paths(store, [src], prune_missing=True)
+    assert run_dedupe(store).stale == 1
+    (artefact,) = store.artefacts()
+    assert artefact.status == ArtefactStatus.stale and artefact.question == SECRETS[0]
+    assert artefact.visibility == "sre" and not review.visible(artefact, None)  # its text still came from sre
+    again = run_dedupe(store)
+    assert (again.updated, again.stale) == (0, 0)  # and a later run leaves it alone
+    store.close()
 
 
 def test_run_entries_keep_configured_or_stored_visibility(tmp_path: Path) -> None:
