@@ -1047,6 +1047,7 @@ def create_app(
             from index.release import current_release
 
             release = current_release(web.releases)
+            seen = {a.id for a in web.visible_artefacts(w.store, w.user)}  # a count must not reveal hidden ones
             return render(
                 w, "queue.html",
                 {
@@ -1054,7 +1055,9 @@ def create_app(
                     "facets": web.facets(w.store, w.user), "release": release,
                     "release_artefacts": web.release_counts(release, w.user)["artefacts"] if release else 0,
                     "return_to": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
-                    "suggestion_counts": Counter(x for a, b, _ in w.store.suggestions() for x in (a, b)),
+                    "suggestion_counts": Counter(
+                        x for a, b, _ in w.store.suggestions() if a in seen and b in seen for x in (a, b)
+                    ),
                 },
             )  # fmt: skip
 

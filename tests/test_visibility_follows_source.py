@@ -172,7 +172,8 @@ def test_practice_run_keeps_a_restricted_source_restricted(tmp_path: Path, monke
             assert c.get("/api/search", params={"q": q}).json()["hits"] == []
 
 
-def test_api_runs_counts_only_what_the_caller_may_see(tmp_path: Path) -> None:
+def test_counts_cover_only_what_the_caller_may_see(tmp_path: Path) -> None:
+    """/api/runs release counts, dashboard totals and the queue's duplicate badges."""
     w: World = build_world(tmp_path)
     restricted = {w.ids["zanzibar"], w.ids["quokka"], w.ids["kumquat"]}
     payloads = read_payloads(current_release_path(releases_root(w.home)))
@@ -186,3 +187,13 @@ def test_api_runs_counts_only_what_the_caller_may_see(tmp_path: Path) -> None:
             assert sum(release["counts_by_status"].values()) == sum(release["counts_by_kind"].values()) == expected
             listed = c.get("/api/artefacts", params={"limit": 500}, headers=headers).json()["total"]
             assert c.get("/api/dashboard", headers=headers).json()["totals"]["artefacts"] == listed
+
+    store = open_store(w.home)
+    store.replace_suggestions([(w.ids["terraform"], w.ids["zanzibar"], 0.7)])  # public ~ restricted
+    store.close()
+    for who, badge in (("reviewer", False), ("member_reviewer", True)):
+        with TestClient(create_app(w.home, embed=fake_embed, model_id="fake-bow", settings=SETTINGS)) as c:
+            login(c, w.tokens[who])
+            page = c.get("/queue", params={"limit": 500}).text
+            assert w.ids["terraform"] in page
+            assert ("possible duplicate" in page) is badge, who
