@@ -41,6 +41,7 @@ def dedupe(config: Path | None, as_json: bool) -> None:
         f"Folded {report['folded']} candidates: {report['created']} new artefacts, {report['updated']} updated, "
         f"{report['stale']} stale; {report['suggestions']} possible-duplicate suggestions; "
         f"{report['embeddings_computed']} embeddings computed."
+        + (f" {report['deferred']} artefacts changed by reviewers meanwhile: the next run finishes them." if report.get("deferred") else "")
     )
 
 

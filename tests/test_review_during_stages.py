@@ -194,3 +194,24 @@ def test_a_reviewer_write_over_a_stage_write_is_redone_not_lost(world: tuple[SQL
     after = store.get_artefact(ids[0])
     assert after.question == "How do we quarantine flaky tests?" and after.communities == ["payments", "mobile"]
     assert len(calls) == 2 and len(store.review_events(ids[0])) == 1  # redone once, logged once
+
+
+def test_migration_0005_gives_existing_artefacts_a_version(tmp_path: Path) -> None:
+    import sqlite3
+
+    from pipeline.store import MIGRATIONS
+
+    db = sqlite3.connect(tmp_path / "practice.sqlite3")
+    for number, step in enumerate(MIGRATIONS[:4], start=1):  # a store written before versions existed
+        step(db)
+        db.execute(f"PRAGMA user_version = {number}")
+    db.execute(
+        "INSERT INTO artefacts (id, kind, status, updated_at, body) VALUES ('a1', 'faq', 'approved', '2026-01-01', ?)",
+        ('{"id": "a1", "kind": "faq", "status": "approved", "question": "q?"}',),
+    )
+    db.commit()
+    db.close()
+    store = SQLiteStore(tmp_path / "practice.sqlite3")
+    (a, version), = store.versioned_artefacts().values()
+    assert (a.id, version) == ("a1", 1)
+    assert store.save_artefacts([a], {"a1": 1}) == [] and store.versioned_artefacts()["a1"][1] == 2
