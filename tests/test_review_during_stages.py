@@ -157,6 +157,26 @@ def test_review_decisions_made_during_a_stage_survive_it_and_the_next_publish(
     assert len(store.review_events()) == 9
 
 
+def test_a_second_run_over_unchanged_sources_writes_no_artefact(world: tuple[SQLiteStore, Path, list[str]], tmp_path: Path) -> None:
+    store, src, ids = world
+    review.mark_stale(store, ids[0], "rita", "outdated advice")  # a reviewer's stale, evidence still there
+    root = tmp_path / "releases"
+    assert publish(store, fake_embed, "fake-bow", root, include_candidates=True).published
+    versions = {i: v for i, (_, v) in store.versioned_artefacts().items()}
+    ingest_paths(store, [src / "payments.jsonl"])
+    extract_all(store, [QuestionPerMessage()])
+    report = run_dedupe(store)
+    assert (report.updated, report.created, report.stale) == (0, 0, 0)
+    assert {i: v for i, (_, v) in store.versioned_artefacts().items()} == versions  # nothing written
+    assert not publish(store, fake_embed, "fake-bow", root, include_candidates=True).published
+
+    _second_source(store, src)  # new evidence for the artefact a reviewer called outdated
+    extract_all(store, [QuestionPerMessage()])
+    run_dedupe(store)
+    after = store.get_artefact(ids[0])
+    assert after.status == ArtefactStatus.stale and after.support.sources == 2  # evidence added, decision kept
+
+
 def test_a_stage_write_over_a_newer_version_is_refused_and_redone(world: tuple[SQLiteStore, Path, list[str]]) -> None:
     store, _, ids = world
     (a, version), = store.versioned_artefacts([ids[0]]).values()
