@@ -152,7 +152,7 @@ def test_practice_run_keeps_a_restricted_source_restricted(tmp_path: Path, monke
     write_thread(f, [("eve", "how do we rotate the zanzibar launch codes every tuesday?"), ("fay", "with the quokka tool")])
     _cli("ingest", str(f), "--visibility", "sre")
     f.write_text(f.read_text() + json.dumps({"id": "m9", "author": "gus", "text": "quokka migration plan"}) + "\n")
-    with prefect_test_harness():
+    with prefect_test_harness(server_startup_timeout=300):  # a loaded machine starts it slowly
         report = run_flow(paths=[str(f)], home=str(home), include_candidates=True)
     assert report["ingest"]["counts"]["changed"] == 1 and report["publish"]["published"]
     store = open_store(home)
