@@ -77,6 +77,9 @@ def test_reingest_with_visibility_restricts_published_artefacts_at_once(tmp_path
         source = store.get_source(str(f.resolve()))
         assert (source.visibility, source.community) == ("sre", "ops")  # the community was kept
         assert {a.visibility for a in store.artefacts()} == {"sre"}  # in the same run
+        events = store.review_events()  # and in the audit log, as an admin's widening would be
+        assert len(events) == len(store.artefacts()) and {e.action for e in events} == {"source_visibility"}
+        assert {(e.before["visibility"], e.after["visibility"]) for e in events} == {("public", "sre")}
         store.close()
         assert not any(s in _seen_by(c, {}) for s in SECRETS)  # anonymous: gone at once
         assert not any(s in c.get(f"/sources/{source.id}").text for s in SECRETS)  # (a login page)
