@@ -12,7 +12,7 @@ from flows import prefect_env  # noqa: F401  (Prefect's home and telemetry befor
 from prefect import flow, task
 from prefect.cache_policies import NONE
 
-from pipeline.ingest import Candidate, IngestOptions, IngestReport, Outcome, discover, ingest_candidate, prune
+from pipeline.ingest import Candidate, IngestOptions, IngestReport, Outcome, discover, ingest_all, prune
 from pipeline.sources.base import Limits
 from pipeline.store import open_store
 
@@ -29,7 +29,7 @@ def ingest_batch(candidates: list[Candidate], options: IngestOptions, home: str 
     """Ingest a batch of sources (a batch, not one source, keeps Prefect's per-task overhead small)."""
     store = open_store(Path(home) if home else None)
     try:
-        return [ingest_candidate(store, c, options) for c in candidates]
+        return ingest_all(store, candidates, options)
     finally:
         store.close()
 
@@ -48,7 +48,7 @@ def prune_removed(paths: list[str], seen: set[str], home: str | None) -> list[Ou
 def ingest_flow(
     paths: list[str],
     community: str | None = None,
-    visibility: str = "public",
+    visibility: str | None = None,
     kind: str | None = None,
     prune_missing: bool = False,
     max_source_bytes: int | None = None,

@@ -14,7 +14,7 @@ from prefect.cache_policies import NONE
 from flows.extract import extract_candidates
 from flows.ingest import ingest_flow
 from pipeline.ingest import IngestReport
-from pipeline.settings import Settings, load_settings, source_paths
+from pipeline.settings import Settings, load_settings, run_entries
 from pipeline.stages import run_dedupe, run_publish
 
 
@@ -37,18 +37,16 @@ def run_flow(
     config: str | None = None,
     home: str | None = None,
     include_candidates: bool | None = None,
+    visibility: str | None = None,
 ) -> dict[str, object]:
-    """Run every stage over the given paths, or over the sources named in practice.toml."""
+    """Run every stage over the given paths, or over the sources named in practice.toml.
+
+    Each source keeps its configured or stored community and visibility unless `community` /
+    `visibility` say otherwise (see `pipeline.settings.run_entries`)."""
     settings = load_settings(Path(config) if config else None)
-    if paths:
-        entries = [(p, community, "public", None) for p in paths]
-    else:
-        entries = [(str(p), e.community, e.visibility, e.kind) for p, e in source_paths(settings)]
     ingest = IngestReport()
-    for path, comm, visibility, kind in entries:
-        part = ingest_flow(
-            paths=[path], community=comm, visibility=visibility, kind=kind, prune_missing=True, home=home
-        )
+    for path, comm, vis, kind in run_entries(settings, paths, community, visibility):
+        part = ingest_flow(paths=[path], community=comm, visibility=vis, kind=kind, prune_missing=True, home=home)
         ingest.outcomes.extend(IngestReport.from_json(part).outcomes)
     extract = extract_candidates(settings.extract.extractors, settings.extract.llm_model, home)
     dedupe = dedupe_task(settings, home)

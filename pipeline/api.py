@@ -281,6 +281,7 @@ class PracticeWeb:
         self.sessions = Sessions()
         self._searcher: Any = None
         self._lock = threading.Lock()
+        self._release_rows: dict[str, list[tuple[str, str, str]]] = {}  # release id -> (visibility, kind, status)
 
     # -- resources ------------------------------------------------------------------------------
 
@@ -496,6 +497,27 @@ class PracticeWeb:
     def queue(self, store: Any, user: User, kind: str | None, community: str | None, status: str, limit: int) -> list[Artefact]:
         return review_ops.review_queue(store, user, kind=kind, community=community, status=status, limit=limit)
 
+    def release_rows(self, manifest: Any) -> list[tuple[str, str, str]]:
+        """(visibility, kind, status) of every artefact of a release (cached: releases are immutable)."""
+        from index.release import read_payloads
+
+        rows = self._release_rows.get(manifest.release_id)
+        if rows is None:
+            payloads = read_payloads(manifest.path)
+            rows = [(p.get("visibility") or "public", str(p.get("kind")), str(p.get("status"))) for p in payloads]
+            self._release_rows[manifest.release_id] = rows
+        return rows
+
+    def release_counts(self, manifest: Any, user: User | None) -> dict[str, Any]:
+        """A release's artefact counts over what the viewer may see (a manifest's totals would reveal
+        that hidden artefacts exist)."""
+        seen = [(kind, status) for vis, kind, status in self.release_rows(manifest) if can_see(user, vis)]
+        return {
+            "artefacts": len(seen),
+            "counts_by_kind": dict(sorted(Counter(k for k, _ in seen).items())),
+            "counts_by_status": dict(sorted(Counter(s for _, s in seen).items())),
+        }
+
     def runs(self, store: Any, user: User | None) -> dict[str, Any]:
         from index.release import current_release_path, list_releases
 
@@ -504,9 +526,7 @@ class PracticeWeb:
             {
                 "release_id": m.release_id,
                 "created_at": m.created_at,
-                "artefacts": m.count,
-                "counts_by_kind": m.counts_by_kind,
-                "counts_by_status": m.counts_by_status,
+                **self.release_counts(m, user),
                 "model_id": m.model_id,
                 "index_type": m.index_type,
                 "include_candidates": m.include_candidates,
@@ -1026,13 +1046,18 @@ def create_app(
             items = web.queue(w.store, w.user, kind, community, status, limit)
             from index.release import current_release
 
+            release = current_release(web.releases)
+            seen = {a.id for a in web.visible_artefacts(w.store, w.user)}  # a count must not reveal hidden ones
             return render(
                 w, "queue.html",
                 {
                     "items": items, "filters": {"kind": kind or "", "community": community or "", "status": status},
-                    "facets": web.facets(w.store, w.user), "release": current_release(web.releases),
+                    "facets": web.facets(w.store, w.user), "release": release,
+                    "release_artefacts": web.release_counts(release, w.user)["artefacts"] if release else 0,
                     "return_to": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
-                    "suggestion_counts": Counter(x for a, b, _ in w.store.suggestions() for x in (a, b)),
+                    "suggestion_counts": Counter(
+                        x for a, b, _ in w.store.suggestions() if a in seen and b in seen for x in (a, b)
+                    ),
                 },
             )  # fmt: skip
 

@@ -57,6 +57,7 @@ class DedupeReport:
     created: int = 0  # new artefacts
     updated: int = 0  # existing artefacts that gained or lost evidence
     stale: int = 0  # artefacts left with no evidence
+    deferred: int = 0  # artefacts a reviewer kept changing during the run: redone by the next run
     suggestions: int = 0
     embeddings_computed: int = 0
     by_kind: dict[str, int] = field(default_factory=dict)
@@ -161,6 +162,20 @@ def visibility_of(source_ids: Iterable[str], sources: dict[str, Source]) -> str:
     return ";".join(clauses) if clauses else "public"
 
 
+def communities_of(members: Iterable[Candidate], sources: dict[str, Source]) -> list[str]:
+    """The communities of the sources behind the members, sorted."""
+    return sorted({sources[c.source_id].community for c in members if c.source_id in sources and sources[c.source_id].community})  # type: ignore[misc]
+
+
+def follows_sources(a: Artefact, members: list[Candidate], sources: dict[str, Source]) -> bool:
+    """Whether the artefact's visibility and communities still match its sources (they may change
+    without any text changing: `practice ingest F --visibility sre`, a config edit)."""
+    if not members:
+        return True  # nothing left to derive from: it keeps what it had (see refresh)
+    visibility = a.visibility_widened or visibility_of((c.source_id for c in members), sources)
+    return a.visibility == visibility and a.communities == communities_of(members, sources)
+
+
 def _clause(visibility: str) -> str:
     groups = sorted({g.strip() for g in visibility.replace(";", ",").split(",") if g.strip()})
     return "public" if not groups or "public" in groups else ",".join(groups)
@@ -174,17 +189,19 @@ def refresh(
     a.candidate_ids = [c.id for c in members]
     a.evidence = union_evidence(members)
     a.support = support_of(members, passages, sources)
-    a.communities = sorted({sources[c.source_id].community for c in members if c.source_id in sources and sources[c.source_id].community})  # type: ignore[misc]
-    a.visibility = a.visibility_widened or visibility_of((c.source_id for c in members), sources)
+    if members:  # with none left (a stale artefact) it keeps them: its text came from those sources
+        a.communities = communities_of(members, sources)
+        a.visibility = a.visibility_widened or visibility_of((c.source_id for c in members), sources)
     a.extractors = sorted({c.extractor for c in members})
     a.updated_at = utcnow()
     if not members:
         if a.status != ArtefactStatus.stale:
             a.status_before_stale, a.status = a.status, ArtefactStatus.stale
         return a
-    if a.status == ArtefactStatus.stale:  # evidence came back: so does the reviewed status
-        a.status, a.status_before_stale = a.status_before_stale or ArtefactStatus.candidate, None
-    if a.status not in REVIEWED:
+    if a.status == ArtefactStatus.stale and a.status_before_stale is not None:
+        # evidence came back: so does the status it had (a reviewer's "stale" has none and stays)
+        a.status, a.status_before_stale = a.status_before_stale, None
+    if a.status not in REVIEWED and a.status != ArtefactStatus.stale and not a.text_edited:
         best = max(members, key=form_score)
         for name in ("question", "answer", "name", "context", "problem", "recommendation", "items", "confidence"):
             setattr(a, name, getattr(best, name))
@@ -210,13 +227,15 @@ def dedupe(
     report = DedupeReport()
     sources = {s.id: s for s in store.list_sources()}
     live = {c.id: c for c in store.candidates()}
-    artefacts = {a.id: a for a in store.artefacts() if a.status != ArtefactStatus.merged}
+    read = store.versioned_artefacts()  # with the version each was read at: see the write below
+    artefacts = {i: a for i, (a, _) in read.items() if a.status != ArtefactStatus.merged}
     changed: dict[str, Artefact] = {}
 
-    # 1. Candidates that disappeared (their source changed or went) leave their artefacts.
+    # 1. Candidates that disappeared (their source changed or went) leave their artefacts; a
+    # source whose visibility or community changed re-derives those of its artefacts.
     for a in artefacts.values():
         members = [live[cid] for cid in a.candidate_ids if cid in live]
-        if len(members) != len(a.candidate_ids):
+        if len(members) != len(a.candidate_ids) or not follows_sources(a, members, sources):
             changed[a.id] = a  # refreshed below with the surviving members
 
     # 2. New candidates are compared with each other and with existing artefacts, per kind.
@@ -291,7 +310,22 @@ def dedupe(
             report.stale += 1
         refreshed.append(r)
     report.updated = sum(1 for a in refreshed if a.id in artefacts)
-    store.save_artefacts(refreshed)
+    added: dict[str, list[str]] = {}
+    for cid, aid in member_of.items():
+        added.setdefault(aid, []).append(cid)
+
+    def rebase(current: Artefact | None, attempted: Artefact) -> Artefact | None:
+        """Redo this run's change on what a reviewer saved meanwhile: their status and text stay."""
+        if current is None or current.status == ArtefactStatus.merged:
+            return None  # its new candidates stay unassigned: the next run folds them
+        kept = [cid for cid in current.candidate_ids if cid in live]
+        ids = kept + [cid for cid in added.get(attempted.id, []) if cid not in kept]
+        members = [live[cid] for cid in ids]
+        more = store.passages_by_id(e.passage_id for c in members for e in c.evidence)
+        return refresh(current.model_copy(update={"candidate_ids": ids}), members, more, sources)
+
+    versions = {i: v for i, (_, v) in read.items()}
+    report.deferred = len(store.update_artefacts(refreshed, versions, rebase))
 
     # Suggestions name candidates or artefacts; store them between artefacts.
     pairs = [(member_of.get(x, x), member_of.get(y, y), s) for x, y, s in suggestions]

@@ -41,7 +41,10 @@ def main() -> None:
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--community", help="Community the sources belong to (e.g. a team or guild).")
-@click.option("--visibility", default="public", show_default=True, help="Who may see what comes from these sources.")
+@click.option(
+    "--visibility",
+    help="Who may see what comes from these sources: public or group names [default: unchanged; a new source is public].",
+)
 @click.option(
     "--kind",
     type=click.Choice([k.value for k in SourceKind]),
@@ -56,7 +59,7 @@ def main() -> None:
 def ingest(
     paths: tuple[Path, ...],
     community: str | None,
-    visibility: str,
+    visibility: str | None,
     kind: str | None,
     prune: bool,
     strict: bool,

@@ -41,6 +41,7 @@ def dedupe(config: Path | None, as_json: bool) -> None:
         f"Folded {report['folded']} candidates: {report['created']} new artefacts, {report['updated']} updated, "
         f"{report['stale']} stale; {report['suggestions']} possible-duplicate suggestions; "
         f"{report['embeddings_computed']} embeddings computed."
+        + (f" {report['deferred']} artefacts changed by reviewers meanwhile: the next run finishes them." if report.get("deferred") else "")
     )
 
 
@@ -64,13 +65,21 @@ def publish(config: Path | None, include_candidates: bool | None, as_json: bool)
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--community", help="Community of the given paths (with PATH arguments).")
+@click.option(
+    "--visibility",
+    help="Who may see what comes from the given paths [default: each source keeps its configured or stored visibility; a new one is public].",
+)
 @CONFIG_OPTION
 @click.option("--include-candidates", is_flag=True, default=None, help="Publish unreviewed candidates too.")
 @click.option("--json", "as_json", is_flag=True, help="Print every stage's report as JSON.")
-def run(paths: tuple[Path, ...], community: str | None, config: Path | None, include_candidates: bool | None, as_json: bool) -> None:
+def run(
+    paths: tuple[Path, ...], community: str | None, visibility: str | None, config: Path | None,
+    include_candidates: bool | None, as_json: bool,
+) -> None:  # fmt: skip
     """Run the whole flow (ingest → extract → dedupe → publish) as one Prefect flow.
 
-    With PATH arguments those are read; otherwise the sources in practice.toml.
+    With PATH arguments those are read; otherwise the sources in practice.toml. Sources keep their
+    visibility unless --visibility (or practice.toml) says otherwise.
     """
     settings = _settings(config)
     if not paths and not settings.sources:
@@ -78,7 +87,7 @@ def run(paths: tuple[Path, ...], community: str | None, config: Path | None, inc
     from flows.run import run_flow
 
     report = run_flow(
-        paths=[str(p) for p in paths] or None, community=community,
+        paths=[str(p) for p in paths] or None, community=community, visibility=visibility,
         config=str(config) if config else None, include_candidates=include_candidates,
     )  # fmt: skip
     if as_json:

@@ -42,10 +42,14 @@ SOURCE_EXTENSIONS = frozenset(
 
 @dataclass(frozen=True)
 class IngestOptions:
-    """Settings of one ingestion run."""
+    """Settings of one ingestion run.
+
+    `community` and `visibility` left as None keep what each source already has (a new source:
+    no community, public), so re-reading a restricted source never silently makes it public.
+    """
 
     community: str | None = None
-    visibility: str = "public"
+    visibility: str | None = None
     kind: SourceKind | None = None  # force parsers of one kind
     limits: Limits = field(default_factory=Limits)
     parse: ParseOptions = field(default_factory=ParseOptions)
@@ -54,7 +58,7 @@ class IngestOptions:
     def build(
         cls,
         community: str | None = None,
-        visibility: str = "public",
+        visibility: str | None = None,
         kind: str | None = None,
         max_source_bytes: int | None = None,
         include_bots: bool = False,
@@ -212,16 +216,18 @@ def ingest_candidate(store: Store, cand: Candidate, options: IngestOptions) -> O
     try:
         content_hash, size = fingerprint(cand.bundle, options.limits)
     except (SourceError, OSError) as exc:
-        return _record_failure(store, cand.uri, source_id, "", 0, existing, _reason(exc))
+        return _record_failure(store, cand.uri, source_id, "", 0, existing, _reason(exc), settings=source_settings(options, existing))
     try:
         parser = detect(cand.bundle, options.kind)
     except SourceError as exc:
         if not cand.explicit and existing is None and not _looks_like_source(cand.uri):
             # A stray file in a folder (a LICENSE, an image) is skipped, not an error.
             return Outcome(cand.uri, "skipped", error=str(exc))
-        return _record_failure(store, cand.uri, source_id, content_hash, size, existing, str(exc))
+        return _record_failure(
+            store, cand.uri, source_id, content_hash, size, existing, str(exc), settings=source_settings(options, existing)
+        )
 
-    settings = (options.community, options.visibility)
+    settings = source_settings(options, existing)
     if (
         existing is not None
         and existing.status != SourceStatus.removed
@@ -242,14 +248,14 @@ def ingest_candidate(store: Store, cand: Candidate, options: IngestOptions) -> O
     except SourceError as exc:
         return _record_failure(
             store, cand.uri, source_id, content_hash, size, existing, str(exc),
-            parser_version=f"{parser.name}/{parser.version}", kind=parser.kind, fmt=parser.name,
+            parser_version=f"{parser.name}/{parser.version}", kind=parser.kind, fmt=parser.name, settings=settings,
         )  # fmt: skip
     except Exception as exc:  # a parser bug must not take the run down either
         log.exception("parser %s crashed on %s", parser.name, cand.uri)
         return _record_failure(
             store, cand.uri, source_id, content_hash, size, existing,
             f"internal error in the {parser.name} parser: {type(exc).__name__}: {exc}",
-            parser_version=f"{parser.name}/{parser.version}", kind=parser.kind, fmt=parser.name,
+            parser_version=f"{parser.name}/{parser.version}", kind=parser.kind, fmt=parser.name, settings=settings,
         )  # fmt: skip
 
     passages = [Passage.from_draft(d, source_id, seq) for seq, d in enumerate(parsed.passages)]
@@ -259,8 +265,8 @@ def ingest_candidate(store: Store, cand: Candidate, options: IngestOptions) -> O
         format=parsed.format,
         uri=cand.uri,
         content_hash=content_hash,
-        community=options.community,
-        visibility=options.visibility,
+        community=settings[0],
+        visibility=settings[1],
         ingested_at=utcnow(),
         status=SourceStatus.ok,
         parser_version=f"{parser.name}/{parser.version}",
@@ -276,6 +282,37 @@ def ingest_candidate(store: Store, cand: Candidate, options: IngestOptions) -> O
     )  # fmt: skip
 
 
+def source_settings(options: IngestOptions, existing: Source | None) -> tuple[str | None, str]:
+    """(community, visibility) a source gets: what the run says, else what it had, else none/public."""
+    community = options.community if options.community is not None else (existing.community if existing else None)
+    visibility = options.visibility if options.visibility is not None else (existing.visibility if existing else "public")
+    return community, visibility
+
+
+def ingest_all(
+    store: Store,
+    candidates: Iterable[Candidate],
+    options: IngestOptions,
+    progress: Callable[[Outcome], None] | None = None,
+) -> list[Outcome]:
+    """Ingest each discovered source, then re-derive the artefacts of every source whose community
+    or visibility this run changed (in the same run: search stops showing them at once)."""
+    from pipeline.visibility import rederive_artefacts
+
+    outcomes, moved = [], []
+    for cand in candidates:
+        before = store.get_source(cand.uri)
+        outcome = ingest_candidate(store, cand, options)
+        after = store.get_source(cand.uri) if before is not None else None
+        if after is not None and (after.community, after.visibility) != (before.community, before.visibility):  # type: ignore[union-attr]
+            moved.append(after.id)
+        outcomes.append(outcome)
+        if progress:
+            progress(outcome)
+    rederive_artefacts(store, moved)
+    return outcomes
+
+
 def _record_failure(
     store: Store,
     uri: str,
@@ -287,16 +324,20 @@ def _record_failure(
     parser_version: str = "",
     kind: SourceKind | None = None,
     fmt: str | None = None,
+    settings: tuple[str | None, str] | None = None,
 ) -> Outcome:
-    """Store a failed source with its reason, keeping any passages a previous good run stored."""
+    """Store a failed source with its reason, keeping any passages a previous good run stored.
+
+    `settings` (community, visibility) apply even so: a restriction must cover the kept passages."""
+    community, visibility = settings or (existing.community if existing else None, existing.visibility if existing else "public")
     source = Source(
         id=source_id,
         kind=kind or (existing.kind if existing else None),
         format=fmt or (existing.format if existing else None),
         uri=uri,
         content_hash=content_hash,
-        community=existing.community if existing else None,
-        visibility=existing.visibility if existing else "public",
+        community=community,
+        visibility=visibility,
         status=SourceStatus.failed,
         error=reason,
         parser_version=parser_version,
@@ -332,12 +373,7 @@ def ingest_paths(
     """Ingest every source under `paths` (files or folders), incrementally."""
     options = options or IngestOptions()
     paths = list(paths)
-    report = IngestReport()
-    for cand in discover(paths, options.limits):
-        outcome = ingest_candidate(store, cand, options)
-        report.outcomes.append(outcome)
-        if progress:
-            progress(outcome)
+    report = IngestReport(ingest_all(store, discover(paths, options.limits), options, progress))
     if prune_missing:
         seen = {o.uri for o in report.outcomes}
         report.outcomes.extend(prune(store, paths, seen))

@@ -247,6 +247,7 @@ class Artefact(ItemText, BaseModel):
     # A reviewer's decisions that derived state must not overwrite:
     visibility_widened: str | None = None  # set by an admin; wins over the inherited visibility
     status_before_stale: ArtefactStatus | None = None  # restored if the evidence comes back
+    text_edited: bool = False  # a reviewer edited the text: dedupe no longer picks the canonical text
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

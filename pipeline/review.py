@@ -4,17 +4,22 @@ Every action writes the changed artefacts and an audit event (actor, action, bef
 in one transaction. The log is append-only; the current status follows from the actions in it.
 Decisions survive re-extraction because the dedupe stage never changes the text or status of a
 reviewed artefact (pipeline/artefacts.py), and reach the index at the next publish.
+
+Writes are optimistic both ways: an action writes only over the versions of the artefacts it
+read, and is redone from a fresh read when a stage (or another reviewer) wrote one meanwhile.
 """
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from contextvars import ContextVar
+from typing import Any, TypeVar
 
 from pipeline.artefacts import refresh
 from pipeline.models import Artefact, ArtefactStatus, ReviewEvent, utcnow
-from pipeline.store import Store
+from pipeline.store import ArtefactConflict, Store
 from pipeline.users import User, can_see
 
 EDITABLE = ("question", "answer", "name", "context", "problem", "recommendation", "items")
@@ -28,11 +33,40 @@ class NotFound(ReviewError):
     """No such artefact (or not visible to the caller)."""
 
 
+ATTEMPTS = 5  # an action redone this often without getting through is refused (HTTP 409)
+T = TypeVar("T")
+# The version of each artefact the running action read: its write is checked against them.
+_read_versions: ContextVar[dict[str, int] | None] = ContextVar("_read_versions", default=None)
+
+
+def _optimistic(action: Callable[..., T]) -> Callable[..., T]:
+    """Run a review action against the versions it reads; redo it if one changed before its write."""
+
+    @functools.wraps(action)
+    def run(*args: Any, **kwargs: Any) -> T:
+        if _read_versions.get() is not None:  # nested in another action: that one retries
+            return action(*args, **kwargs)
+        for _ in range(ATTEMPTS):
+            token = _read_versions.set({})
+            try:
+                return action(*args, **kwargs)
+            except ArtefactConflict:
+                continue  # a stage or another reviewer wrote meanwhile: read again, decide again
+            finally:
+                _read_versions.reset(token)
+        raise ReviewError("the artefact kept changing while this action ran: try again")
+
+    return run
+
+
 def _get(store: Store, artefact_id: str) -> Artefact:
-    a = store.get_artefact(artefact_id)
-    if a is None:
+    found = store.versioned_artefacts([artefact_id]).get(artefact_id)
+    if found is None:
         raise NotFound(f"no artefact {artefact_id!r}")
-    return a
+    versions = _read_versions.get()
+    if versions is not None:
+        versions.setdefault(artefact_id, found[1])  # the first read is what the decision rests on
+    return found[0]
 
 
 def _snapshot(a: Artefact) -> dict[str, Any]:
@@ -46,18 +80,20 @@ def _record(store: Store, actor: str, action: str, pairs: list[tuple[Artefact, A
         ReviewEvent(at=at, actor=actor, action=action, artefact_id=new.id, before=_snapshot(old), after=_snapshot(new), note=note)
         for old, new in pairs
     ]
-    store.save_review([new for _, new in pairs], events)
+    versions = _read_versions.get()
+    store.save_review([new for _, new in pairs], events, versions)
 
 
 def _set_status(store: Store, artefact_id: str, actor: str, status: ArtefactStatus, action: str, note: str | None) -> Artefact:
     old = _get(store, artefact_id)
     if old.status == ArtefactStatus.merged:
         raise ReviewError(f"artefact {artefact_id} is merged into {old.merged_into}: unmerge it first")
-    new = old.model_copy(update={"status": status, "updated_at": utcnow()})
+    new = old.model_copy(update={"status": status, "status_before_stale": None, "updated_at": utcnow()})
     _record(store, actor, action, [(old, new)], note)
     return new
 
 
+@_optimistic
 def approve(store: Store, artefact_id: str, actor: str, note: str | None = None) -> Artefact:
     """Approve: the artefact is published at the next publish."""
     a = _get(store, artefact_id)
@@ -66,6 +102,7 @@ def approve(store: Store, artefact_id: str, actor: str, note: str | None = None)
     return _set_status(store, artefact_id, actor, ArtefactStatus.approved, "approve", note)
 
 
+@_optimistic
 def reject(store: Store, artefact_id: str, actor: str, reason: str) -> Artefact:
     """Reject with a reason (required: it is what the next reviewer reads)."""
     if not reason or not reason.strip():
@@ -73,11 +110,15 @@ def reject(store: Store, artefact_id: str, actor: str, reason: str) -> Artefact:
     return _set_status(store, artefact_id, actor, ArtefactStatus.rejected, "reject", reason.strip())
 
 
+@_optimistic
 def mark_stale(store: Store, artefact_id: str, actor: str, note: str | None = None) -> Artefact:
     """Mark an artefact stale by hand (outdated advice): it leaves the index at the next publish."""
+    # No status_before_stale: it is what dedupe restores when evidence comes back, and a
+    # reviewer's "outdated" is not undone by evidence.
     return _set_status(store, artefact_id, actor, ArtefactStatus.stale, "stale", note)
 
 
+@_optimistic
 def edit(store: Store, artefact_id: str, actor: str, changes: dict[str, Any], note: str | None = None) -> Artefact:
     """Change the text of an artefact; the previous text stays in the log (revision history)."""
     unknown = set(changes) - set(EDITABLE)
@@ -88,13 +129,14 @@ def edit(store: Store, artefact_id: str, actor: str, changes: dict[str, Any], no
         raise ReviewError(f"artefact {artefact_id} is merged into {old.merged_into}: edit that one")
     if "items" in changes and not isinstance(changes["items"], list):
         raise ReviewError("items must be a list of strings")
-    new = old.model_copy(update={**changes, "updated_at": utcnow()})
+    new = old.model_copy(update={**changes, "text_edited": True, "updated_at": utcnow()})
     if not new.title.strip():
         raise ReviewError("an artefact needs a question (FAQ) or a name (pattern)")
     _record(store, actor, "edit", [(old, new)], note)
     return new
 
 
+@_optimistic
 def merge(store: Store, source_id: str, target_id: str, actor: str, note: str | None = None) -> Artefact:
     """Fold `source` into `target`: evidence and support combine; the source is kept as merged (reversible)."""
     if source_id == target_id:
@@ -118,6 +160,7 @@ def merge(store: Store, source_id: str, target_id: str, actor: str, note: str | 
     return merged_target
 
 
+@_optimistic
 def unmerge(store: Store, source_id: str, actor: str, note: str | None = None) -> tuple[Artefact, Artefact]:
     """Undo the last merge of `source`: both artefacts come back as they were before it."""
     source = _get(store, source_id)
@@ -152,6 +195,7 @@ def bulk(store: Store, action: str, ids: Iterable[str], actor: str, reason: str 
     raise ReviewError(f"bulk action must be approve or reject, not {action!r}")
 
 
+@_optimistic
 def widen_visibility(store: Store, artefact_id: str, actor: str, visibility: str, note: str) -> Artefact:
     """Set an artefact's visibility explicitly (an admin's audited decision; it survives dedupe)."""
     if not note or not note.strip():

@@ -7,6 +7,7 @@ built-in defaults apply (no sources: `practice run PATH...` names them).
     path = "examples/slack"
     community = "platform-engineering"
     visibility = "public"          # or a group name: only its members see what comes from it
+                                   # (left out: the source keeps its visibility; a new one is public)
     # kind = "thread"              # force a kind (transcript | thread | document)
 
     [extract]
@@ -52,7 +53,7 @@ class SourceEntry(_Section):
 
     path: str
     community: str | None = None
-    visibility: str = "public"
+    visibility: str | None = None  # None: keep what the source has (a new source is public)
     kind: str | None = None
 
 
@@ -143,3 +144,33 @@ def source_paths(settings: Settings) -> list[tuple[Path, SourceEntry]]:
     """Configured sources with paths resolved against the config file's folder."""
     base = Path(settings.base_dir)
     return [(Path(s.path) if Path(s.path).is_absolute() else base / s.path, s) for s in settings.sources]
+
+
+def run_entries(
+    settings: Settings,
+    paths: list[str] | None = None,
+    community: str | None = None,
+    visibility: str | None = None,
+) -> list[tuple[str, str | None, str | None, str | None]]:
+    """What `practice run` ingests: (path, community, visibility, kind) for each entry.
+
+    Without paths: the configured sources. A path inside a configured source takes that source's
+    settings (the deepest match), unless the command line names them; any other path takes the
+    command line's. None keeps what each stored source already has: a run never widens a
+    restricted source on its own (widening is an admin's audited `practice review widen`).
+    """
+    configured = sorted(source_paths(settings), key=lambda pe: -len(pe[0].resolve().parts))
+    if not paths:
+        return [(str(p), e.community, e.visibility, e.kind) for p, e in source_paths(settings)]
+    entries = []
+    for raw in paths:
+        where = Path(raw).resolve()
+        entry = next((e for p, e in configured if where == p.resolve() or p.resolve() in where.parents), None)
+        if entry is None:
+            entries.append((raw, community, visibility, None))
+        else:
+            entries.append((
+                raw, community if community is not None else entry.community,
+                visibility if visibility is not None else entry.visibility, entry.kind,
+            ))  # fmt: skip
+    return entries

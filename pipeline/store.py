@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +17,18 @@ from typing import Any, Protocol
 import numpy as np
 
 from pipeline.models import Artefact, Candidate, Passage, ReviewEvent, PassageKind, Source, SourceKind, SourceStatus, utcnow
+
+
+# Redo a writer's change on the artefact as stored now (None: it is gone; return None to give up).
+Rebase = Callable[[Artefact | None, Artefact], Artefact | None]
+
+
+class ArtefactConflict(Exception):
+    """An artefact changed between a writer's read and its write (optimistic concurrency)."""
+
+    def __init__(self, ids: list[str]) -> None:
+        super().__init__(f"artefacts changed meanwhile: {', '.join(ids)}")
+        self.ids = ids
 
 
 class Store(Protocol):
@@ -84,8 +96,28 @@ class Store(Protocol):
     def get_artefact(self, artefact_id: str) -> Artefact | None:
         """One artefact by id."""
 
-    def save_artefacts(self, artefacts: Iterable[Artefact]) -> None:
-        """Insert or update artefacts and their candidate membership, atomically."""
+    def versioned_artefacts(self, ids: Iterable[str] | None = None) -> dict[str, tuple[Artefact, int]]:
+        """Artefacts (all, or those with the given ids) with the version each was read at."""
+
+    def artefact_ids_for_sources(self, source_ids: Iterable[str]) -> list[str]:
+        """Artefacts with at least one member candidate from the given sources."""
+
+    def save_artefacts(self, artefacts: Iterable[Artefact], expected_versions: Mapping[str, int] | None = None) -> list[str]:
+        """Insert or update artefacts and their candidate membership, atomically; returns the conflicts.
+
+        Without `expected_versions` every artefact is written. With it, each is written only if its
+        stored version still is the one given (0 or absent: it must not exist yet); the ids that
+        changed meanwhile are not written and are returned.
+        """
+
+    def update_artefacts(
+        self, artefacts: Iterable[Artefact], expected_versions: Mapping[str, int], rebase: Rebase, attempts: int = 5
+    ) -> list[str]:
+        """Optimistic write: `save_artefacts` with versions, retried on conflict; returns the ids given up.
+
+        On a conflict the stored artefact is read again and `rebase(current, attempted)` redoes the
+        writer's change on it (None: give up on that artefact; a later run redoes the work).
+        """
 
     def replace_suggestions(self, pairs: Iterable[tuple[str, str, float]]) -> None:
         """Replace the possible-duplicate suggestions."""
@@ -93,8 +125,13 @@ class Store(Protocol):
     def suggestions(self, artefact_id: str | None = None) -> list[tuple[str, str, float]]:
         """Possible-duplicate pairs (optionally only those involving one artefact), best first."""
 
-    def save_review(self, artefacts: list[Artefact], events: list[ReviewEvent]) -> None:
-        """Write reviewed artefacts and their audit events in one transaction."""
+    def save_review(
+        self, artefacts: list[Artefact], events: list[ReviewEvent], expected_versions: Mapping[str, int] | None = None
+    ) -> None:
+        """Write reviewed artefacts and their audit events in one transaction.
+
+        With `expected_versions`, raises `ArtefactConflict` (writing nothing) if any artefact
+        changed since it was read."""
 
     def review_events(self, artefact_id: str | None = None, limit: int = 200) -> list[ReviewEvent]:
         """Audit events, newest first."""
@@ -261,11 +298,18 @@ def _m0004_users_and_review_log(db: sqlite3.Connection) -> None:
     )
 
 
+def _m0005_artefact_versions(db: sqlite3.Connection) -> None:
+    # Optimistic concurrency: every write of an artefact bumps its version, and a stage or a
+    # reviewer writes only over the version it read (reviewer work is never overwritten).
+    db.execute("ALTER TABLE artefacts ADD COLUMN version INTEGER NOT NULL DEFAULT 1")
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _m0001_sources_and_passages,
     _m0002_candidates,
     _m0003_embeddings_and_artefacts,
     _m0004_users_and_review_log,
+    _m0005_artefact_versions,
 ]
 
 
@@ -501,20 +545,89 @@ class SQLiteStore:
         row = self.db.execute("SELECT body FROM artefacts WHERE id = ?", (artefact_id,)).fetchone()
         return Artefact.model_validate_json(row[0]) if row else None
 
-    def save_artefacts(self, artefacts: Iterable[Artefact]) -> None:
+    def versioned_artefacts(self, ids: Iterable[str] | None = None) -> dict[str, tuple[Artefact, int]]:
+        if ids is None:
+            rows = self.db.execute("SELECT body, version FROM artefacts ORDER BY id").fetchall()
+        else:
+            wanted, rows = list(dict.fromkeys(ids)), []
+            for i in range(0, len(wanted), 500):
+                chunk = wanted[i : i + 500]
+                marks = ", ".join("?" for _ in chunk)
+                rows += self.db.execute(f"SELECT body, version FROM artefacts WHERE id IN ({marks})", chunk).fetchall()
+        found = ((Artefact.model_validate_json(body), int(version)) for body, version in rows)
+        return {a.id: (a, v) for a, v in found}
+
+    def artefact_ids_for_sources(self, source_ids: Iterable[str]) -> list[str]:
+        ids, found = list(dict.fromkeys(source_ids)), set()
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            marks = ", ".join("?" for _ in chunk)
+            rows = self.db.execute(
+                "SELECT DISTINCT m.artefact_id FROM artefact_members m JOIN candidates c ON c.id = m.candidate_id "
+                f"WHERE c.source_id IN ({marks})",
+                chunk,
+            )
+            found.update(r[0] for r in rows)
+        return sorted(found)
+
+    def save_artefacts(self, artefacts: Iterable[Artefact], expected_versions: Mapping[str, int] | None = None) -> list[str]:
+        conflicts = []
         with self._transaction():
             for a in artefacts:
-                self.db.execute(
-                    "INSERT INTO artefacts (id, kind, status, updated_at, body) VALUES (?, ?, ?, ?, ?) "
-                    "ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, status = excluded.status, "
-                    "updated_at = excluded.updated_at, body = excluded.body",
-                    (a.id, a.kind.value, a.status.value, a.updated_at.isoformat(), a.model_dump_json()),
-                )
+                row = (a.kind.value, a.status.value, a.updated_at.isoformat(), a.model_dump_json())
+                if expected_versions is None:
+                    self.db.execute(
+                        "INSERT INTO artefacts (id, kind, status, updated_at, body) VALUES (?, ?, ?, ?, ?) "
+                        "ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, status = excluded.status, "
+                        "updated_at = excluded.updated_at, body = excluded.body, version = version + 1",
+                        (a.id, *row),
+                    )
+                elif not self._compare_and_swap(a.id, row, expected_versions.get(a.id, 0)):
+                    conflicts.append(a.id)
+                    continue
                 self.db.execute("DELETE FROM artefact_members WHERE artefact_id = ?", (a.id,))
                 self.db.executemany(
                     "INSERT OR REPLACE INTO artefact_members (candidate_id, artefact_id) VALUES (?, ?)",
                     [(cid, a.id) for cid in a.candidate_ids],
                 )
+        return conflicts
+
+    def _compare_and_swap(self, artefact_id: str, row: tuple[str, str, str, str], expected: int) -> bool:
+        """Write one artefact only over the version its writer read (0: only if it does not exist yet)."""
+        if expected == 0:
+            cur = self.db.execute(
+                "INSERT INTO artefacts (id, kind, status, updated_at, body) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT(id) DO NOTHING",
+                (artefact_id, *row),
+            )
+        else:
+            cur = self.db.execute(
+                "UPDATE artefacts SET kind = ?, status = ?, updated_at = ?, body = ?, version = version + 1 "
+                "WHERE id = ? AND version = ?",
+                (*row, artefact_id, expected),
+            )
+        return cur.rowcount == 1
+
+    def update_artefacts(
+        self, artefacts: Iterable[Artefact], expected_versions: Mapping[str, int], rebase: Rebase, attempts: int = 5
+    ) -> list[str]:
+        pending, versions, given_up = list(artefacts), dict(expected_versions), []
+        for attempt in range(attempts):
+            conflicts = set(self.save_artefacts(pending, versions))
+            if not conflicts:
+                break
+            current = self.versioned_artefacts(conflicts)
+            retry = []
+            for attempted in (a for a in pending if a.id in conflicts):
+                stored, version = current.get(attempted.id, (None, 0))
+                redone = rebase(stored, attempted) if attempt + 1 < attempts else None
+                if redone is None:
+                    given_up.append(attempted.id)
+                else:
+                    retry.append(redone)
+                    versions[attempted.id] = version
+            pending = retry
+        return given_up
 
     def replace_suggestions(self, pairs: Iterable[tuple[str, str, float]]) -> None:
         with self._transaction():
@@ -537,9 +650,13 @@ class SQLiteStore:
 
     # -- review log and users -------------------------------------------------------------------
 
-    def save_review(self, artefacts: list[Artefact], events: list[ReviewEvent]) -> None:
+    def save_review(
+        self, artefacts: list[Artefact], events: list[ReviewEvent], expected_versions: Mapping[str, int] | None = None
+    ) -> None:
         with self._transaction():
-            self.save_artefacts(artefacts)  # nested: joins this transaction
+            conflicts = self.save_artefacts(artefacts, expected_versions)  # nested: joins this transaction
+            if conflicts:
+                raise ArtefactConflict(conflicts)  # rolls the whole action back, its events included
             self.db.executemany(
                 "INSERT INTO review_events (at, actor, action, artefact_id, before, after, note) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
