@@ -61,7 +61,7 @@ ELEMENTS = [
 def test_protocol() -> None:
     ex = DocumentExtractor()
     assert isinstance(ex, Extractor)
-    assert (ex.name, ex.version, ex.source_kinds) == ("documents", "1", frozenset({SourceKind.document}))
+    assert (ex.name, ex.version, ex.source_kinds) == ("documents", "2", frozenset({SourceKind.document}))
 
 
 def test_exact_candidates() -> None:
@@ -95,7 +95,7 @@ def test_exact_candidates() -> None:
     assert checklist.confidence > ci.confidence
     for c in cands:
         assert 0.0 <= c.confidence <= 1.0
-        assert (c.extractor, c.extractor_version) == ("documents", "1")
+        assert (c.extractor, c.extractor_version) == ("documents", "2")
 
 
 def test_noise_is_skipped() -> None:
@@ -167,7 +167,7 @@ def test_google_code_review_guide(corpus: Path) -> None:
             (patterns if c.kind == CandidateKind.pattern else faqs).append(c)
     assert 25 <= len(patterns) <= 80  # many, but not one per paragraph
     names = {p.name for p in patterns}
-    assert {"Tests", "Style", "Resolving Conflicts", "Principles"} <= names
+    assert {"Tests", "Style", "Resolving Conflicts", "The Standard of Code Review: Principles"} <= names
     for p in patterns:  # names are headings, not sentences
         assert "{#" not in p.name and len(p.name.split()) <= 14 and not p.name.endswith(".")
     assert {"Why Write Small CLs?", "What Is An Emergency?"} <= {f.question for f in faqs}

@@ -52,7 +52,7 @@ SYNC = [
 def test_protocol() -> None:
     ex = TranscriptExtractor()
     assert isinstance(ex, Extractor)
-    assert (ex.name, ex.version, ex.source_kinds) == ("transcripts", "1", frozenset({SourceKind.transcript}))
+    assert (ex.name, ex.version, ex.source_kinds) == ("transcripts", "2", frozenset({SourceKind.transcript}))
 
 
 def test_exact_candidates() -> None:
