@@ -216,8 +216,11 @@ def score_advice(sentence: str) -> Advice:
         f["imperative"] = 1.0
     elif lead and _imperative(s[lead.end() :], initial=False):
         f["imperative_after_clause"] = 1.0
-    elif _STRONG_PHRASES.search(unquoted):
+    elif strong := _STRONG_PHRASES.search(unquoted):
         f["strong_phrase"] = 1.0
+        where = _modal_clause(unquoted, strong.start()) if _MODAL.search(strong.group(0)) else "main"
+        if where != "main":  # "Whether you should always rebase is up to the team"
+            f[f"modal_in_{where}" if where == "condition" else "modal_embedded"] = -1.0
     else:
         modals = list(_MODAL.finditer(unquoted))
         if modals or _MODAL_PHRASES.search(unquoted):
@@ -262,7 +265,8 @@ def score_advice(sentence: str) -> Advice:
 # "Action item: ...". The text after the marker is the decision or the action.
 _SCRIBE_MARK = re.compile(
     r"(?i)^[\s\-*•>]*(?:\*\*|__)?\s*(?P<mark>resolved|resolution|decision|decided|agreed|"
-    r"action(?:\s+items?)?|actions)\b\s*(?:\([^)]{0,40}\))?\s*(?:\*\*|__)?\s*[:\-–—]\s*(?:\*\*|__)?\s*(?=\S)"
+    r"action(?:\s+items?)?|actions)\b\s*(?:\([^)]{0,40}\)|(?:for|on)\s+[\w.'’ -]{1,30}?)?\s*(?:\*\*|__)?\s*[:\-–—]\s*"
+    r"(?:\*\*|__)?\s*(?=\S)"
 )
 # Said rather than marked: "we agreed to...", "it was decided that...", "action item for Bob: ..."
 DECISION_PHRASE = re.compile(

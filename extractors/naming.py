@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from extractors.advice import CHECKBOX, NUMBERING, words
+from extractors.advice import CHECKBOX, NUMBERING, scribe_mark, words
 
 __all__ = ["heading_kind", "practice_name", "strip_step"]
 
@@ -82,10 +82,6 @@ _TRIGGER_PREFIX = re.compile(
     r"lessons?\s+learned|the\s+lesson\s+(?:is|was)|the\s+(?:other\s+)?trick\s+is(?:\s+to)?|the\s+key\s+is(?:\s+to)?|"
     r"what\s+we\s+recommend|we\s+recommend|my\s+advice(?:\s+is)?|the\s+rule\s+is)\b[\s:,]*(?:that\s+|to\s+)?"
 )
-_SCRIBE_PREFIX = re.compile(
-    r"(?i)^[\s\-*•>]*(?:\*\*|__)?\s*(?:resolved|resolution|decision|decided|agreed|action(?:\s+items?)?|actions)\b"
-    r"\s*(?:\([^)]{0,40}\))?\s*(?:\*\*|__)?\s*[:\-–—]\s*(?:\*\*|__)?\s*"
-)
 _ADDRESS_PREFIX = re.compile(
     r"(?i)^(?:note|tip|rule|hint|important|remember)\s*:\s*"
     r"|^(?:you|we)\s+(?:should|must|need\s+to|have\s+to)\s+(?=\w)"
@@ -101,7 +97,9 @@ def practice_name(text: str, max_words: int = 9) -> str:
     """A short name for a practice from the sentence that gives it: the advice after its trigger
     ("What worked for us: X" → "X", "RESOLVED: X" → "X", "You should X" → "X", "Unless..., do X"
     → "Do X"), first clause only, capitalised, no trailing punctuation."""
-    t = _SCRIBE_PREFIX.sub("", text.strip())
+    t = text.strip()
+    mark = scribe_mark(t)
+    t = t[mark[1] :] if mark else t
     rest = _TRIGGER_PREFIX.sub("", t, count=1).strip() or t
     if len(words(rest)) < 3:
         rest = t

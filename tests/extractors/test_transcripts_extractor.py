@@ -122,6 +122,37 @@ def test_qmsum_noise_and_meetings_kept_apart() -> None:
     assert faq.context == "meeting-1 turns 0–1"
 
 
+def test_minutes_resolved_and_action_lines_are_patterns() -> None:
+    cands, by_id = _run(_meeting([
+        ("Priya", "Okay, the runner images. Anyone against pinning them to a digest?"),
+        ("Marco", "No, let's do it."),
+        ("RESOLVED", "All services pin their runner images to a digest."),
+        ("Priya", "Good. I'll take the handbook. ACTION: Kenji to write the migration guide by Friday."),
+        ("Lena", "Action item for Aisha: send the quarantine list to the guild channel."),
+        ("Marco", "How was everyone's weekend, by the way?"),
+        ("Lena", "Great, we went hiking. Make sure to turn your microphone on, Felix."),
+    ], timed=False))  # fmt: skip
+    patterns = [c for c in cands if c.kind == CandidateKind.pattern]
+    assert [(p.context.split(" · ")[0], p.name) for p in patterns] == [
+        ("decision", "All services pin their runner images to a digest"),
+        ("action", "Kenji to write the migration guide by Friday"),
+        ("action", "Send the quarantine list to the guild channel"),
+    ]
+    assert patterns[0].recommendation == "All services pin their runner images to a digest."
+    assert patterns[1].evidence[0].quote == "ACTION: Kenji to write the migration guide by Friday."
+    assert by_id[patterns[2].evidence[0].passage_id].author == "Lena"
+
+
+def test_conditional_opinion_and_proposal_are_not_recommendations() -> None:
+    cands, _ = _run(_meeting([
+        ("A", "Whether you should always rebase first is something each team decides for itself."),
+        ("B", "I think you should always go for a more modern look on the remote control."),
+        ("C", "We will continue to work closely with industry, so we make sure we stand by them."),
+        ("D", "Never sleep a fixed amount in an integration test, poll with a timeout instead."),
+    ]))  # fmt: skip
+    assert [c.recommendation for c in cands] == ["Never sleep a fixed amount in an integration test, poll with a timeout instead."]
+
+
 def test_helpers() -> None:
     assert clean_speech("Um {vocalsound} we uh decided , okay .") == "We decided, okay."
     assert format_time(3723.4) == "01:02:03"
