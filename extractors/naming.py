@@ -40,7 +40,9 @@ _GENERIC = re.compile(
     r"must\s+not(?:\s+do)?|should\s+not(?:\s+do)?|do|don'?t|dos|don'?ts|practical\s+advice|advice|"
     r"process|steps|approach|usage|updates?|discussion|agenda|minutes|meeting\s+notes|attendees|"
     r"next\s+steps|questions?|answers?|info(?:rmation)?|miscellany|what|why|how|when|who|where|"
-    r"transcript|untitled|draft|todo|tbd|decisions?|resolutions?|action\s+items?|actions?|outcomes?)$"
+    r"transcript|untitled|draft|todo|tbd|decisions?|resolutions?|action\s+items?|actions?|outcomes?|"
+    r"what\s+(?:you|we)\s+(?:need|have)\s+to\s+(?:do|know)|what\s+to\s+do|how\s+it\s+works|getting\s+started|"
+    r"useful\s+resources|things\s+to\s+(?:do|know|consider))$"
 )
 _QUALIFIABLE = re.compile(
     r"(?i)^(?:summary|context|exceptions?|recommendations?|guidelines?|tips?|rules?|"

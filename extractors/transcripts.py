@@ -209,6 +209,12 @@ _OPINION = re.compile(
     r"(?:i|we)\s+(?:will|'ll|shall|am\s+going\s+to|are\s+going\s+to|usually|always))\b"
     r"|^(?:as|because|since|although|though|so\s+that|which|and\s+then|or)\b"
 )
+# a spoken decision that wanders off: "we decided on our market and so this feedback...",
+# "we decided that the voice recognition system, it did actually say..."
+_RAMBLING = re.compile(
+    r"(?i)\b(?:you\s+know|kind\s+of|sort\s+of|i\s+mean|and\s+so|or\s+something|we'?ll\s+come\s+to\s+that)\b"
+    r"|,\s+(?:it|they|this|that)\s+(?:did|was|were|is|are|had)\b"
+)
 _REPORTED = re.compile(r"(?i)\b(?:you|they|he|she)\s+(?:said|mentioned|told|say|says)\b")  # someone else's view
 
 
@@ -227,7 +233,7 @@ def _pattern_category(clean: str) -> tuple[str, float] | None:
     if _REPORTED.search(clean):
         return None  # "you mentioned that one of the lessons learned..."
     if said_decision(clean):
-        return "decision", 1.0
+        return None if _RAMBLING.search(clean) else ("decision", 1.0)
     if _LESSON.search(clean):
         return "lesson", 1.0
     if _HEDGE.search(re.sub(r"(?i)\bi(?:'d|\s+would)\s+recommend", "", clean)) or _OPINION.search(clean):
@@ -427,7 +433,8 @@ class TranscriptExtractor:
                     continue
                 # lessons and decisions often announce themselves and continue: "What worked for
                 # us: silent writing first... Everyone talks through their own notes..."
-                if cat[0] in ("decision", "lesson") or t.sents[k].clean.endswith(":"):
+                # (a spoken decision is one sentence unless it announces itself: "We agreed on this:")
+                if cat[0] == "lesson" or t.sents[k].clean.endswith(":"):
                     while (
                         last + 1 < len(t.sents) and last - k < 2
                         and not t.sents[last + 1].clean.endswith("?")
@@ -443,7 +450,7 @@ class TranscriptExtractor:
             if t.words > MONOLOGUE_WORDS:
                 # a talk or a long story: only clear advice, each sentence its own pattern
                 for h in hits:
-                    if h[3] >= 1.0:
+                    if h[3] >= 1.0 and h[2] != "decision":  # "so we decided..." in a talk is a story
                         out.append(self._pattern(t, None, [h], meeting))
                 continue
             if sum(h[3] for h in hits) < 1.0:

@@ -192,7 +192,8 @@ def test_qmsum_first_meeting_and_zoom(corpus: Path) -> None:
     for c in cands:
         assert unverified_quotes(c, by_id) == []
     assert any(c.kind == CandidateKind.faq and c.answer for c in cands)
-    assert any(c.kind == CandidateKind.pattern and c.context.startswith("decision") for c in cands)
+    # a webinar talk: its only "we decided" is a story about a study (00:49:12), no meeting decision
+    assert not any(c.kind == CandidateKind.pattern and c.context.startswith("decision") for c in cands)
 
 
 @pytest.mark.integration
