@@ -210,3 +210,23 @@ def test_demo_meetings() -> None:
     assert any("CI minutes" in q for q in open_questions)
     answered = {c.question: c for c in cands if c.kind == CandidateKind.faq and c.answer}
     assert "What if an incident is still open at handover time?" in answered
+
+
+def test_plain_text_minutes_through_the_parser(tmp_path: Path) -> None:
+    # the text parser reads "RESOLVED:" as a speaker and appends "ACTION:" (a label) to the turn before
+    minutes = tmp_path / "guild-sync.txt"
+    minutes.write_text(
+        "Priya: Okay, the runner images. Anyone against pinning them to a digest?\n"
+        "Marco: No, let's do it.\n"
+        "RESOLVED: All services pin their runner images to a digest.\n"
+        "Priya: Good. I'll take the handbook.\n"
+        "ACTION: Kenji to write the migration guide by Friday.\n"
+        "Marco: How was everyone's weekend?\n"
+        "Lena: Great, we went hiking.\n"
+    )
+    source, passages = _parse(minutes, "m")
+    patterns = [c for c in TranscriptExtractor().run(source, passages).candidates if c.kind == CandidateKind.pattern]
+    assert [(p.context, p.name) for p in patterns] == [
+        ("decision · guild-sync turn 2", "All services pin their runner images to a digest"),
+        ("action · guild-sync turn 3", "Kenji to write the migration guide by Friday"),
+    ]
