@@ -13,8 +13,12 @@ FAQ        a substantive question (>= 5 words, not a tag like "right?", not logi
            is dropped: meetings are full of questions.
 pattern    decisions ("we decided", "we agreed", "let's go with"), lessons ("what worked for us",
            "lesson learned", "the trick is", "next time we should") and recommendations ("we
-           recommend", "make sure", "Always/Never/Avoid ...", "you should"): one pattern per turn;
-           the category prefixes the context ("decision · meeting 00:12:03–00:12:40").
+           recommend", "make sure", "Always/Never/Avoid ...", "you should"; not conditional, not
+           the speaker's opinion, not logistics, judged by `extractors.advice.score_advice`):
+           one pattern per turn. Decisions and actions a scribe marks ("RESOLVED: ...",
+           "ACTION: ...", "Action item for Ann: ...", or a "RESOLVED" line read as a speaker)
+           are patterns of their own. The category prefixes the context ("decision · meeting
+           00:12:03–00:12:40"); the name is the practice (`extractors.naming.practice_name`).
 
 Filler ({vocalsound}, {disfmarker}, "um", "uh") is removed from display text and from what the
 rules look at; quotes are always exact substrings of the turn text (cut by character spans).
@@ -27,8 +31,11 @@ import re
 from dataclasses import dataclass
 from pathlib import PurePath
 
+from extractors.advice import ACTION_PHRASE, is_scribe_label, said_decision, score_advice, scribe_mark
+from extractors.advice import words as _words
 from extractors.base import ExtractionResult, quote_is_verbatim
 from extractors.documents import sentence_spans
+from extractors.naming import practice_name
 from pipeline.models import CandidateDraft, CandidateKind, Evidence, Passage, Source, SourceKind
 
 __all__ = ["TranscriptExtractor", "clean_speech", "format_time"]
@@ -65,10 +72,6 @@ _DISFLUENT_MARK = re.compile(r"\{(?:disfmarker|gap)\}|\b(\w+)\s+\1\b", re.I)
 def disfluency(text: str) -> int:
     """How broken a stretch of speech is: {disfmarker}/{gap} marks plus repeated words ("the the")."""
     return len(_DISFLUENT_MARK.findall(text))
-
-
-def _words(text: str) -> list[str]:
-    return re.findall(r"[A-Za-z0-9][A-Za-z0-9'’\-]*", text)
 
 
 def format_time(seconds: float | None) -> str:
@@ -110,7 +113,7 @@ _LOGISTICS = re.compile(
     r"screen|mute[ds]?|unmute|audio|microphone|mic|camera|webcam|chat|the\s+link|invite|recording|zoom|"
     r"slides?|dial\s+in|connection|lagging|frozen|bathroom|coffee|lunch|take\s+a\s+break|"
     r"next\s+(?:item|slide|topic)|move\s+on|start(?:ed)?\s+(?:now|yet)|everyone\s+here|who'?s\s+(?:next|here|missing)|"
-    r"(?:my|your)\s+turn|go\s+ahead|jump\s+in|still\s+there)\b"
+    r"(?:my|your)\s+turn|go\s+ahead|jump\s+in|still\s+there|headsets?|earpieces?|interpret(?:er|ers|ation))\b"
 )
 # "Can I just be clear?", "Shall I address that?", "Could you set up the list?": meta or tasks.
 _META_REQUEST = re.compile(
@@ -170,10 +173,6 @@ def _question_sentence(clean: str, final: bool = False) -> bool:
 # ---------------------------------------------------------------------------------------------
 # decisions, lessons, recommendations
 
-_DECISION = re.compile(
-    r"(?i)\b(?:we(?:'ve|\s+have)?\s+decided|we(?:'ve|\s+have)?\s+agreed|agreed\s+on|let'?s\s+go\s+with|"
-    r"we'?ll\s+go\s+with|the\s+decision\s+is|decision\s*:|we\s+settled\s+on|it'?s\s+decided)\b"
-)
 _LESSON = re.compile(
     r"(?i)\b(?:what\s+worked(?:\s+for\s+us)?|lessons?\s+learned|the\s+lesson\s+(?:is|was)|"
     r"next\s+time\s+we\s+should|in\s+hindsight|the\s+trick\s+is|the\s+key\s+is|the\s+other\s+trick\s+is|"
@@ -181,10 +180,12 @@ _LESSON = re.compile(
 )
 _RECOMMEND = re.compile(
     r"(?i)\b(?:we\s+recommend|i\s+(?:would\s+|'?d\s+)?recommend|what\s+we\s+recommend|my\s+advice|"
-    r"(?:you|we)\s+(?:should\s+|must\s+|always\s+)?make\s+sure|best\s+practice|(?:should|must)\s+(?:always|never))\b"
+    r"(?:you|we)\s+(?:should\s+|must\s+|always\s+)?make\s+sure|(?:it'?s|it\s+is)\s+(?:a\s+)?best\s+practice\s+to|"
+    r"best\s+practice\s+is\s+to|(?:should|must)\s+(?:always|never))\b"
     r"|^(?:always|never|avoid|don'?t\s+ever|do\s+not|make\s+sure)\b"
 )
-_SHOULD = re.compile(r"(?i)\b(?:you|we|everyone|every\s+\w+|teams?|reviewers?)\s+should\b(?!\s+(?:i|we)\b)")
+# "we should..." in a meeting is mostly a proposal for the project at hand, not a practice
+_SHOULD = re.compile(r"(?i)\b(?:you|everyone|every\s+\w+|teams?|reviewers?)\s+should\b(?!\s+(?:i|we)\b)")
 _HEDGE = re.compile(
     r"(?i)\b(?:maybe|perhaps|i\s+guess|i\s+don'?t\s+know|not\s+sure|probably|might|kind\s+of|sort\s+of|"
     r"i\s+suppose|whatever|would|could|'d)\b"
@@ -194,24 +195,51 @@ _NOT_CONTINUATION = re.compile(
     r"(?i)^(?:i'?ll|i\s+will|i'?m\s+going|we'?ll|let'?s|thanks|thank\s+you|okay|ok|next|anyway|any\s+objections|"
     r"great|nice|good|cool|right)\b"
 )
-_CATEGORY_ORDER = {"decision": 3, "lesson": 2, "recommendation": 1}
+_CATEGORY_ORDER = {"action": 4, "decision": 3, "lesson": 2, "recommendation": 1}
+
+
+# Advice features that rule a sentence out whatever its verbs say
+_NOT_ADVICE_FEATURES = frozenset(
+    {"modal_in_condition", "modal_embedded", "modal_epistemic", "template_instruction", "boilerplate",
+     "definition", "navigation", "question", "example_or_quote"}
+)  # fmt: skip
+# the speaker's own view or intent, or a clause fragment: not advice to others
+_OPINION = re.compile(
+    r"(?i)\b(?:i\s+(?:do\s+|don'?t\s+)?(?:think|believe|feel)|my\s+(?:personal\s+)?(?:opinion|view|feeling)|"
+    r"(?:i|we)\s+(?:will|'ll|shall|am\s+going\s+to|are\s+going\s+to|usually|always))\b"
+    r"|^(?:as|because|since|although|though|so\s+that|which|and\s+then|or)\b"
+)
+# a spoken decision that wanders off: "we decided on our market and so this feedback...",
+# "we decided that the voice recognition system, it did actually say..."
+_RAMBLING = re.compile(
+    r"(?i)\b(?:you\s+know|kind\s+of|sort\s+of|i\s+mean|and\s+so|or\s+something|we'?ll\s+come\s+to\s+that)\b"
+    r"|,\s+(?:it|they|this|that)\s+(?:did|was|were|is|are|had)\b"
+)
+_REPORTED = re.compile(r"(?i)\b(?:you|they|he|she)\s+(?:said|mentioned|told|say|says)\b")  # someone else's view
 
 
 def _pattern_category(clean: str) -> tuple[str, float] | None:
-    """(category, strength) of an advice sentence, or None."""
+    """(category, strength) of a decision, action, lesson or advice sentence, or None."""
+    mark = scribe_mark(clean)
+    if mark:  # "RESOLVED: ...", "ACTION: ..." — the scribe says what it is
+        return (mark[0], 1.0) if len(_words(clean[mark[1] :])) >= 3 else None
     words = _words(clean)
+    if ACTION_PHRASE.match(clean) and len(words) >= 5:
+        return "action", 1.0  # "Action item for Marco: write up the runbook."
     if len(words) < 6 or len(clean) > MAX_SENTENCE_CHARS or clean.endswith(("?", ",")):
         return None
-    m = _DECISION.search(clean)
-    if m:
-        conditional = re.search(r"(?i)\b(?:if|whether|unless|what)\s+(?:\w+\s+){0,2}$", clean[: m.start()])
-        if conditional or len(_words(clean[m.end() :])) < 3:
-            return None  # "if we decided to...", "I think that's what we decided."
-        return "decision", 1.0
+    if _LOGISTICS.search(clean):
+        return None  # "Make sure to turn your microphone on."
+    if _REPORTED.search(clean):
+        return None  # "you mentioned that one of the lessons learned..."
+    if said_decision(clean):
+        return None if _RAMBLING.search(clean) else ("decision", 1.0)
     if _LESSON.search(clean):
         return "lesson", 1.0
-    if _HEDGE.search(re.sub(r"(?i)\bi(?:'d|\s+would)\s+recommend", "", clean)):
+    if _HEDGE.search(re.sub(r"(?i)\bi(?:'d|\s+would)\s+recommend", "", clean)) or _OPINION.search(clean):
         return None
+    if _NOT_ADVICE_FEATURES & set(score_advice(clean).features):
+        return None  # "...should they be lost", "List any open questions here"
     if _RECOMMEND.search(clean):
         return "recommendation", 1.0
     if _SHOULD.search(clean) and len(words) >= 8:
@@ -257,7 +285,7 @@ class TranscriptExtractor:
     """FAQs from answered questions, patterns from decisions, lessons and recommendations."""
 
     name = "transcripts"
-    version = "1"
+    version = "2"
     source_kinds = frozenset({SourceKind.transcript})
 
     def run(self, source: Source, passages: list[Passage]) -> ExtractionResult:
@@ -310,7 +338,7 @@ class TranscriptExtractor:
         out = []
         used: set[int] = set()  # answer turns already credited
         for i, t in enumerate(turns):
-            if not t.speaker or i in used:
+            if not t.speaker or i in used or is_scribe_label(t.speaker):
                 continue
             q = self._question_run(t)
             if not q:
@@ -379,21 +407,34 @@ class TranscriptExtractor:
     def _patterns(self, turns: list[_Turn], meeting: str) -> list[CandidateDraft]:
         out = []
         for i, t in enumerate(turns):
+            marked_turn = is_scribe_label(t.speaker)
+            if marked_turn:  # a "RESOLVED: ..." line of the minutes, read as a speaker turn
+                if t.sents and len(_words(t.clean)) >= 3:
+                    out.append(self._pattern(t, None, [(0, len(t.sents) - 1, marked_turn, 1.0)], meeting))
+                continue
             if not t.speaker:
                 continue
             hits: list[tuple[int, int, str, float]] = []  # (first sent, last sent, category, strength)
             k = 0
             while k < len(t.sents):
                 cat = _pattern_category(t.sents[k].clean)
-                if cat and disfluency(t.passage.text[t.sents[k].start : t.sents[k].end]) > 1:
+                broken = disfluency(t.passage.text[t.sents[k].start : t.sents[k].end])
+                if cat and broken and not scribe_mark(t.sents[k].clean):
                     cat = None  # filler-ridden speech is not a practice statement
                 if not cat:
                     k += 1
                     continue
                 last = k
+                if cat[0] == "action" or scribe_mark(t.sents[k].clean):  # marked: a pattern of its own
+                    while last + 1 < len(t.sents) and last - k < 2 and not _pattern_category(t.sents[last + 1].clean):
+                        last += 1  # it runs on to the next mark
+                    out.append(self._pattern(t, None, [(k, last, cat[0], cat[1])], meeting))
+                    k = last + 1
+                    continue
                 # lessons and decisions often announce themselves and continue: "What worked for
                 # us: silent writing first... Everyone talks through their own notes..."
-                if cat[0] in ("decision", "lesson") or t.sents[k].clean.endswith(":"):
+                # (a spoken decision is one sentence unless it announces itself: "We agreed on this:")
+                if cat[0] == "lesson" or t.sents[k].clean.endswith(":"):
                     while (
                         last + 1 < len(t.sents) and last - k < 2
                         and not t.sents[last + 1].clean.endswith("?")
@@ -409,7 +450,7 @@ class TranscriptExtractor:
             if t.words > MONOLOGUE_WORDS:
                 # a talk or a long story: only clear advice, each sentence its own pattern
                 for h in hits:
-                    if h[3] >= 1.0:
+                    if h[3] >= 1.0 and h[2] != "decision":  # "so we decided..." in a talk is a story
                         out.append(self._pattern(t, None, [h], meeting))
                 continue
             if sum(h[3] for h in hits) < 1.0:
@@ -435,12 +476,12 @@ class TranscriptExtractor:
             if q:
                 problem = q[2]
                 evidence.append(Evidence(passage_id=prev.passage.id, quote=prev.passage.text[q[0] : q[1]], role="context"))
-        base = {"decision": 0.7, "lesson": 0.7, "recommendation": 0.55}[category]
+        base = {"action": 0.7, "decision": 0.7, "lesson": 0.7, "recommendation": 0.55}[category]
         conf = base + 0.05 * (len(hits) - 1) + (0.05 if problem else 0.0)
         conf += 0.05 if any(h[3] >= 1.0 and h[2] == "recommendation" for h in hits) and category == "recommendation" else 0.0
         return CandidateDraft(
             kind=CandidateKind.pattern,
-            name=_short_name(texts[0]),
+            name=practice_name(texts[0]),
             context=f"{category} · {_where(meeting, t, t)}",
             problem=problem,
             recommendation=" ".join(texts),
@@ -449,32 +490,6 @@ class TranscriptExtractor:
             extractor_version=self.version,
             confidence=round(min(conf, 0.9), 3),
         )
-
-
-_TRIGGER_PREFIX = re.compile(
-    r"(?i)^.*?\b(?:we(?:'ve|\s+have)?\s+decided(?:\s+on)?|we(?:'ve|\s+have)?\s+agreed(?:\s+on)?|let'?s\s+go\s+with|"
-    r"the\s+decision\s+is|what\s+worked\s+for\s+us(?:\s+in\s+\w+)?(?:\s+on\s+the\s+[\w-]+\s+side)?|what\s+worked|"
-    r"lessons?\s+learned|the\s+lesson\s+(?:is|was)|the\s+(?:other\s+)?trick\s+is(?:\s+to)?|the\s+key\s+is(?:\s+to)?|"
-    r"what\s+we\s+recommend|we\s+recommend|my\s+advice(?:\s+is)?|the\s+rule\s+is)\b[\s:,]*(?:that\s+|to\s+)?"
-)
-
-
-def _short_name(text: str, max_words: int = 9) -> str:
-    """A short name for a pattern: the advice after its trigger ("What worked for us: X" → "X"),
-    first words only, capitalised, no trailing punctuation."""
-    rest = _TRIGGER_PREFIX.sub("", text, count=1).strip() or text
-    if len(_words(rest)) < 3:
-        rest = text
-    rest = re.sub(r"^(?:okay|so|and|but|yes|well|right)[,.]?\s+", "", rest, flags=re.I)
-    words = rest.split()
-    for k, w in enumerate(words[:max_words]):  # stop at the end of the first clause, if not too early
-        if k >= 3 and w.endswith((".", ";", "!", "?")) and w.lower().rstrip(".") not in ("mr", "mrs", "ms", "dr", "e.g", "i.e"):
-            words = words[: k + 1]
-            break
-    name = " ".join(words[:max_words]).rstrip(" ,;:.!?—-")
-    if len(words) > max_words:
-        name += "…"
-    return name[:1].upper() + name[1:]
 
 
 def _where(meeting: str, first: _Turn, last: _Turn) -> str:

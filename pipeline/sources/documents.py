@@ -97,9 +97,38 @@ def strip_front_matter(text: str) -> tuple[str, dict[str, Any]]:
     return body, meta if isinstance(meta, dict) else {}
 
 
+_FENCE_LINE = re.compile(r"^(?P<prefix>(?:[ \t]*>)*[ \t]*)(?P<fence>`{3,}|~{3,})")
+_HEADING_LIKE = re.compile(r"^(?P<prefix>(?:[ \t]*>)*[ \t]*)(?P<mark>#{1,6}(?=\s|$)|=+\s*$|-+\s*$)")
+
+
+def protect_nested_fences(body: str) -> str:
+    """Indent heading-like lines ("# comment", "===") inside fenced code that is nested in a
+    list item or a blockquote: the Markdown reader only recognises top-level fences, so there a
+    shell comment would become a heading and re-root every section after it. Top-level fences
+    are left alone (their code comes out verbatim)."""
+    out: list[str] = []
+    fence: tuple[str, int] | None = None  # (fence character, length) of the open nested fence
+    for line in body.split("\n"):
+        m = _FENCE_LINE.match(line)
+        if fence is None:
+            nested = m is not None and (">" in m.group("prefix") or len(m.group("prefix").expandtabs()) >= 4)
+            if nested:
+                fence = (m.group("fence")[0], len(m.group("fence")))
+        elif m and m.group("fence")[0] == fence[0] and len(m.group("fence")) >= fence[1]:
+            fence = None  # the closing fence
+        else:
+            h = _HEADING_LIKE.match(line)
+            if h:
+                line = f"{line[: h.end('prefix')]} {line[h.end('prefix') :]}"  # off column 0: not a heading
+        out.append(line)
+    return "\n".join(out)
+
+
 def _prepare_markdown(text: str) -> tuple[str, str | None]:
-    """Front matter and ERB removed; the front-matter title made the top heading if none is."""
+    """Front matter and ERB removed; the front-matter title made the top heading if none is;
+    nested code fences protected (`protect_nested_fences`)."""
     body, meta = strip_front_matter(text)
+    body = protect_nested_fences(body)
     title = meta.get("title")
     title = _SPACES.sub(" ", str(title)).strip() if title is not None else None
     body = _ERB_TITLE.sub(lambda _: title or "", body)
