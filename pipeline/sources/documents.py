@@ -38,6 +38,7 @@ from pipeline.sources.base import (
     check_zip_bomb,
     decode_text,
 )
+from pipeline.sources.limits import check_html_depth, refuse_xml_dtd, safe_yaml_load
 
 __all__ = ["PARSERS", "DocumentParser", "parse_document", "strip_front_matter"]
 
@@ -82,16 +83,18 @@ def strip_front_matter(text: str) -> tuple[str, dict[str, Any]]:
     """Split YAML front matter (`---` ... `---` at the very top) from Markdown.
 
     Returns the body and the front matter as a dict ({} when absent or unreadable: a page
-    whose metadata is malformed still has a readable body).
+    whose metadata is malformed still has a readable body). Front matter that could expand
+    without bound (YAML aliases, see `safe_yaml_load`) raises SourceError: that is an attack
+    on the reader, not a typo.
     """
     match = _FRONT_MATTER.match(text)
     if not match:
         return text, {}
     body = text[match.end() :]
     try:
-        import yaml
-
-        meta = yaml.safe_load(match.group(1))
+        meta = safe_yaml_load(match.group(1), "front matter")
+    except SourceError:
+        raise
     except Exception:  # noqa: BLE001 - malformed metadata must not lose the page
         meta = None
     return body, meta if isinstance(meta, dict) else {}
@@ -190,6 +193,21 @@ def _check_zip(fmt: str, data: bytes, limits: Limits) -> None:
     check_zip_bomb(infos, limits)
     if _ZIP_MAIN_PART[fmt] not in {i.filename for i in infos}:
         raise SourceError(f"corrupt {label}: the package has no {_ZIP_MAIN_PART[fmt]}")
+    _check_package_xml(label, data, infos)
+
+
+def _check_package_xml(label: str, data: bytes, infos: list[zipfile.ZipInfo]) -> None:
+    """Refuse XML parts that declare a DTD: Office and OpenDocument packages never do."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        for info in infos:
+            if not info.filename.endswith((".xml", ".rels")):
+                continue
+            try:
+                with zf.open(info) as member:
+                    head = member.read(64 * 1024)  # the prolog sits at the top
+            except (zipfile.BadZipFile, RuntimeError, OSError, EOFError) as exc:
+                raise SourceError(f"corrupt {label}: cannot read {info.filename}: {_one_line(exc)}") from None
+            refuse_xml_dtd(head, f"{label} part {info.filename}")
 
 
 def _check_pdf(data: bytes) -> None:
@@ -286,6 +304,7 @@ def _partition(fmt: str, data: bytes, filename: str, warnings: list[str]) -> tup
     if fmt == "html":
         from unstructured.partition.html import partition_html
 
+        check_html_depth(data)
         return partition_html(file=file, metadata_filename=filename), None
     if fmt == "docx":
         from unstructured.partition.docx import partition_docx
@@ -406,8 +425,15 @@ def parse_document(fmt: str, data: bytes, filename: str, limits: Limits | None =
         elements, title = _partition(fmt, data, filename, warnings)
     except SourceError:
         raise
+    except (RecursionError, MemoryError):
+        raise  # the budget reports these with their own reason (limits.crash_reason)
     except Exception as exc:  # noqa: BLE001 - any failure inside unstructured is bad input here
         reason = f"{type(exc).__name__}: {_one_line(exc)}"
+        if fmt in _ZIP_FORMATS:
+            # python-docx/pptx/odfpy fail on a wrong package with attribute or key errors.
+            raise SourceError(
+                f"corrupt {label}: its parts do not have the structure a {label} needs ({_one_line(exc)})"
+            ) from None
         raise SourceError(f"{label} could not be partitioned: {reason}") from None
 
     root: list[str] = []
