@@ -33,6 +33,9 @@ __all__ = ["ParseWorker", "budget_from_env", "parse_within_budget", "shutdown_wo
 log = logging.getLogger(__name__)
 
 _HEADER = struct.Struct("!Q")
+# A fresh worker's first file also pays for importing its parser's libraries (unstructured
+# takes ~8 s alone, much more on a loaded machine): that is not the file's time.
+WARMUP_SECONDS = 120.0
 
 
 def budget_from_env() -> dict[str, Any]:
@@ -78,10 +81,12 @@ class ParseWorker:
         """Parse in the worker; raise SourceError with the reason on any failure or breach."""
         request = pickle.dumps((parser, bundle, options), protocol=pickle.HIGHEST_PROTOCOL)
         with self._lock:
+            fresh = self._proc is None or self._proc.poll() is not None
             proc = self._ensure_started()
+            deadline = time.monotonic() + self.seconds + (WARMUP_SECONDS if fresh else 0.0)
             try:
                 _send(proc.stdin, request)  # type: ignore[arg-type]
-                reply = _recv(proc.stdout, time.monotonic() + self.seconds)  # type: ignore[arg-type]
+                reply = _recv(proc.stdout, deadline)  # type: ignore[arg-type]
             except TimeoutError:
                 self._stop()
                 raise SourceError(

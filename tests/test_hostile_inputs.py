@@ -55,11 +55,6 @@ def test_small_yaml_alias_bomb_fails_its_file(tmp_path: Path, store: SQLiteStore
     assert outcomes["good.md"].status == "new"
 
 
-def test_front_matter_without_aliases_still_gives_the_title() -> None:
-    parsed = parse_document("md", b"---\ntitle: Pinning\n---\nAlways pin.\n", "p.md")
-    assert parsed.passages[0].text == "Pinning"
-
-
 def _docx_with(document_xml: str) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
@@ -162,8 +157,13 @@ class RecursiveParser:
 
 
 def test_budget_stops_a_parser_that_runs_too_long() -> None:
-    worker = ParseWorker(seconds=2, memory_bytes=1 << 30)
+    from pipeline.sources.documents import PARSERS
+
+    worker = ParseWorker(seconds=5, memory_bytes=1 << 30)
     try:
+        # The first file of a fresh worker gets extra time for imports; the next ones do not.
+        txt = next(p for p in PARSERS if p.name == "txt")
+        worker.parse(txt, MemoryBundle("n.txt", {"": b"Warm up.\n"}), ParseOptions())
         with pytest.raises(SourceError, match="parse budget"):
             worker.parse(SlowParser(), MemoryBundle("x", {"": b""}), ParseOptions())  # type: ignore[arg-type]
     finally:
