@@ -25,6 +25,7 @@ EXPORT_MARKERS = ("channels.json", "Posts.xml")
 # Files that sit beside real material and are not sources themselves.
 _SKIP_NAMES = {".DS_Store", "Thumbs.db"}
 
+_VANISHED = "vanished: deleted during the run, after its folder was listed"
 _SPECIAL = (
     (stat.S_ISFIFO, "a named pipe (FIFO)"),
     (stat.S_ISCHR, "a character device"),
@@ -113,6 +114,9 @@ def _entry(entry: os.DirEntry[str], limits: Limits) -> Iterator[Candidate]:
         return
     try:
         st = entry.stat(follow_symlinks=False)
+    except FileNotFoundError:
+        yield Candidate(display_path(path), None, False, problem=_VANISHED)
+        return
     except OSError as exc:
         yield Candidate(display_path(path), None, False, problem=_stat_problem(path, exc))
         return
