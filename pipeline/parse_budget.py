@@ -36,6 +36,10 @@ _HEADER = struct.Struct("!Q")
 # A fresh worker's first file also pays for importing its parser's libraries (unstructured
 # takes ~8 s alone, much more on a loaded machine): that is not the file's time.
 WARMUP_SECONDS = 120.0
+# An idle worker holds the parsing libraries in memory (~0.45 GiB with unstructured): between
+# the runs of a long-lived process (`practice schedule`) it is stopped and started afresh.
+IDLE_RESTART_SECONDS = 60.0
+IDLE_EXIT_SECONDS = 300.0  # the worker's own backstop; above IDLE_RESTART_SECONDS on purpose
 
 
 def budget_from_env() -> dict[str, Any]:
@@ -76,11 +80,14 @@ class ParseWorker:
         self.memory_bytes = memory_bytes
         self._proc: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
+        self._last_used = 0.0
 
     def parse(self, parser: Parser, bundle: Bundle, options: ParseOptions) -> Parsed:
         """Parse in the worker; raise SourceError with the reason on any failure or breach."""
         request = pickle.dumps((parser, bundle, options), protocol=pickle.HIGHEST_PROTOCOL)
         with self._lock:
+            if self._proc is not None and time.monotonic() - self._last_used > IDLE_RESTART_SECONDS:
+                self._stop()  # never send to a worker that may be exiting on its own idle timer
             fresh = self._proc is None or self._proc.poll() is not None
             proc = self._ensure_started()
             deadline = time.monotonic() + self.seconds + (WARMUP_SECONDS if fresh else 0.0)
@@ -95,6 +102,7 @@ class ParseWorker:
                 ) from None
             except (EOFError, BrokenPipeError):
                 raise SourceError(self._death_reason(parser.name)) from None
+            self._last_used = time.monotonic()
         status, value = reply
         if status == "ok":
             return value
@@ -114,11 +122,12 @@ class ParseWorker:
             env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
             env.setdefault("OPENBLAS_NUM_THREADS", "1")  # each BLAS thread reserves memory
             self._proc = subprocess.Popen(
-                [sys.executable, "-m", "pipeline.parse_budget", str(self.memory_bytes)],
+                [sys.executable, "-m", "pipeline.parse_budget", str(self.memory_bytes), str(os.getpid())],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 env=env,
             )
+            self._last_used = time.monotonic()
         return self._proc
 
     def _stop(self) -> None:
@@ -194,7 +203,7 @@ def _read_exactly(stream: BinaryIO, size: int, deadline: float | None) -> bytes:
 # --- the worker side -------------------------------------------------------------------------
 
 
-def _serve(memory_bytes: int) -> None:
+def _serve(memory_bytes: int, parent: int) -> None:
     """The worker loop: read a request, parse, reply; exit when the parent closes stdin."""
     import resource
 
@@ -202,9 +211,12 @@ def _serve(memory_bytes: int) -> None:
 
     reply_stream = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # a parser that prints must not corrupt the replies
+    _exit_with_parent(parent)
     if memory_bytes > 0:
         resource.setrlimit(resource.RLIMIT_DATA, (memory_bytes, memory_bytes))
     while True:
+        if not select.select([sys.stdin.buffer], [], [], IDLE_EXIT_SECONDS)[0]:
+            return  # idle for long: the parent starts a fresh worker when it needs one
         try:
             parser, bundle, options = _recv(sys.stdin.buffer)
         except EOFError:
@@ -216,6 +228,25 @@ def _serve(memory_bytes: int) -> None:
             payload = pickle.dumps(("memory", crash_reason(parser.name, MemoryError())))
         del reply
         _send(reply_stream, payload)
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Exit as soon as the parent is gone, even in the middle of a parse (no orphan workers).
+
+    A closed stdin only tells a worker that waits for work; a watchdog thread also covers a
+    worker busy in a long parse when its parent is killed. The parent's pid comes from the
+    command line: a parent killed while the worker was still starting is noticed too.
+    """
+    if os.getppid() != parent:
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
 
 
 def _parse_one(parser: Parser, bundle: Bundle, options: ParseOptions) -> tuple[str, Any]:
@@ -233,4 +264,4 @@ def _parse_one(parser: Parser, bundle: Bundle, options: ParseOptions) -> tuple[s
 
 
 if __name__ == "__main__":
-    _serve(int(sys.argv[1]))
+    _serve(int(sys.argv[1]), int(sys.argv[2]))

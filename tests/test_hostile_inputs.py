@@ -321,3 +321,44 @@ def test_folder_symlink_entries_are_not_followed(tmp_path: Path, store: SQLiteSt
     outcomes = by_name(ingest_paths(store, [src]))
     assert outcomes["link.md"].status == "skipped"
     assert store.list_sources() == []
+
+
+_PARENT = """
+import sys
+from pipeline.parse_budget import ParseWorker
+from pipeline.sources.base import MemoryBundle, ParseOptions
+from tests.test_hostile_inputs import SlowParser
+worker = ParseWorker(seconds=600, memory_bytes=1 << 30)
+worker._ensure_started()
+print(worker._proc.pid, flush=True)
+worker.parse(SlowParser(), MemoryBundle("x", {"": b""}), ParseOptions())
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            return not any(line.startswith("State:") and "Z" in line.split()[1] for line in fh)
+    except FileNotFoundError:
+        return False
+
+
+def test_a_killed_parent_leaves_no_parse_worker_behind() -> None:
+    import signal
+    import subprocess
+    import sys
+
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    parent = subprocess.Popen([sys.executable, "-c", _PARENT], stdout=subprocess.PIPE, env=env, text=True)
+    worker_pid = int(parent.stdout.readline())
+    time.sleep(1.0)  # let the worker enter the endless parse
+    assert _alive(worker_pid)
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    for _ in range(300):  # the watchdog checks every second; this only bounds a failing run
+        if not _alive(worker_pid):
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(worker_pid, signal.SIGKILL)  # clean up, then fail
+        raise AssertionError("the parse worker outlived its killed parent")
