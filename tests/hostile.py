@@ -131,6 +131,11 @@ def write_hostile_set(root: Path, good: int = 40) -> HostileSet:
     bad_dir, good_dir = root / "bad", root / "good"
     bad_dir.mkdir(parents=True)
     hs.good = [f"good/{n}" for n in _good_files(good_dir, good)]
+    # Text in UTF-16/UTF-32 without a BOM is text, not binary: it must be ingested.
+    for enc in ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"):
+        note = f"Notes in {enc}\n\nPair on test design before writing the code.\n"
+        (good_dir / f"wide-{enc}.txt").write_bytes(note.encode(enc))
+        hs.good.append(f"good/wide-{enc}.txt")
 
     def bad(name: str, data: bytes, word: str) -> None:
         (bad_dir / name).write_bytes(data)
