@@ -38,8 +38,8 @@ _HEADER = struct.Struct("!Q")
 WARMUP_SECONDS = 120.0
 # An idle worker holds the parsing libraries in memory (~0.45 GiB with unstructured): between
 # the runs of a long-lived process (`practice schedule`) it is stopped and started afresh.
-IDLE_RESTART_SECONDS = 60.0
-IDLE_EXIT_SECONDS = 300.0  # the worker's own backstop; above IDLE_RESTART_SECONDS on purpose
+IDLE_RESTART_SECONDS = 300.0
+IDLE_EXIT_SECONDS = 600.0  # the worker's own backstop; above IDLE_RESTART_SECONDS on purpose
 
 
 def budget_from_env() -> dict[str, Any]:
