@@ -173,7 +173,8 @@ def ingest_candidate(store: Store, cand: Candidate, options: IngestOptions) -> O
     try:
         parser = detect(cand.bundle, options.kind)
     except (RecursionError, MemoryError) as exc:  # a sniffer peeking into hostile content
-        return _record_failure(store, cand.uri, source_id, content_hash, size, existing, crash_reason("format", exc))
+        reason = crash_reason("format-recognition", exc)
+        return _record_failure(store, cand.uri, source_id, content_hash, size, existing, reason)
     except SourceError as exc:
         if not cand.explicit and existing is None and not _looks_like_source(cand.uri):
             # A stray file in a folder (a LICENSE, an image) is skipped, not an error.

@@ -196,7 +196,7 @@ def write_hostile_set(root: Path, good: int = 40) -> HostileSet:
         for ext in ("md", "txt"):
             bad(f"legacy-{enc}.{ext}", (sample + "\n").encode(enc) * 20, "UTF-8")
     for i in range(4):
-        bad(f"binary-{i}.txt", bytes(range(256)) * (i + 1), "UTF-8" if i % 2 else "UTF-8")
+        bad(f"binary-{i}.txt", bytes(range(256)) * (i + 1), "binary")
     # Empty and whitespace-only files of each kind.
     for ext in ("md", "txt", "html", "jsonl", "docx", "pptx", "pdf", "vtt", "json"):
         bad(f"empty.{ext}", b"", "empty" if ext not in ("jsonl", "json") else "")

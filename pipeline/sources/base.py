@@ -214,11 +214,13 @@ def decode_text(data: bytes, what: str = "file") -> str:
     wide = _bomless_wide_encoding(data)
     if wide:
         return _decode_wide(data, wide, what)
+    if b"\x00" in data[: 1 << 16]:  # text never holds NUL; say "binary" before "not UTF-8"
+        raise SourceError(f"{what} contains NUL bytes: binary data, not text")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         guess = _guess_encoding(data)
-        looks = f"; it looks like {guess}" if guess else ""
+        looks = f"; it looks like {guess}, a guess" if guess else ""
         raise SourceError(
             f"{what} is not valid UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}"
             f"{looks}); re-save it as UTF-8"
@@ -262,13 +264,21 @@ def _bomless_wide_encoding(data: bytes) -> str | None:
     return None
 
 
+# Encodings text files are actually found in; without this list the guess for short
+# Western text can be an exotic code page (cp775) that only confuses.
+_COMMON_ENCODINGS = (
+    "cp1252 latin_1 iso8859_15 cp1250 iso8859_2 cp1251 koi8_r cp1253 cp1254 cp1255 cp1256 "
+    "mac_roman cp437 cp850 cp932 shift_jis euc_jp gb18030 big5 euc_kr"
+).split()
+
+
 def _guess_encoding(data: bytes) -> str | None:
     """The legacy encoding charset-normalizer guesses for bytes that are not UTF-8, or None."""
     try:
         from charset_normalizer import from_bytes
     except ImportError:  # pragma: no cover - it ships with the stack; the reason just gets shorter
         return None
-    best = from_bytes(data[: 1 << 16]).best()
+    best = from_bytes(data[: 1 << 16], cp_isolation=list(_COMMON_ENCODINGS)).best()
     if best is None or best.encoding in ("utf_8", "ascii"):
         return None
     return best.encoding.replace("_", "-")
