@@ -299,7 +299,8 @@ def ingest_paths(
         if progress:
             progress(outcome)
     if prune_missing:
-        seen = {o.uri for o in report.outcomes}
+        # A file that vanished during the run is gone: prune it now, not on the next run.
+        seen = {o.uri for o in report.outcomes if not (o.error or "").startswith("vanished")}
         report.outcomes.extend(prune(store, paths, seen))
     return report
 

@@ -17,6 +17,7 @@ import pytest
 
 from pipeline.discovery import discover
 from pipeline.ingest import IngestOptions, ingest_candidate, ingest_paths
+from pipeline.models import SourceStatus
 from pipeline.parse_budget import ParseWorker
 from pipeline.sources.base import Limits, MemoryBundle, ParseOptions, SourceError, decode_text
 from pipeline.sources.documents import parse_document, strip_front_matter
@@ -362,3 +363,20 @@ def test_a_killed_parent_leaves_no_parse_worker_behind() -> None:
     else:
         os.kill(worker_pid, signal.SIGKILL)  # clean up, then fail
         raise AssertionError("the parse worker outlived its killed parent")
+
+
+def test_file_vanishing_during_a_pruning_run_is_removed_in_that_run(tmp_path: Path, store: SQLiteStore) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("a.md", "b.md"):
+        (src / name).write_text(f"# {name}\n\nAlways pin your base images ({name}).\n")
+    ingest_paths(store, [src])
+    (src / "a.md").write_text("# a.md\n\nChanged: pin base images by digest.\n")
+
+    def delete_b(outcome: object) -> None:
+        (src / "b.md").unlink(missing_ok=True)
+
+    report = ingest_paths(store, [src], prune_missing=True, progress=delete_b)
+    statuses = sorted((Path(o.uri).name, o.status) for o in report.outcomes)
+    assert statuses == [("a.md", "changed"), ("b.md", "failed"), ("b.md", "removed")]
+    assert store.get_source(str(src / "b.md")).status == SourceStatus.removed
