@@ -130,6 +130,13 @@ def _print_ingest_summary(report: Any) -> None:
         click.echo(f"Failed ({len(report.failures)}):")
         for o in report.failures:
             click.echo(f"  {o.uri}: {o.error}")
+    # Links, pipes, devices and sockets found in folders are named; stray non-source files
+    # (images, licences: "unsupported format") only count, or they would drown the summary.
+    special = [o for o in report.outcomes if o.status == "skipped" and o.error and not o.error.startswith("unsupported")]
+    if special:
+        click.echo(f"Skipped, not regular files ({len(special)}):")
+        for o in special:
+            click.echo(f"  {o.uri}: {o.error}")
 
 
 @main.command()

@@ -9,29 +9,28 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from pipeline.discovery import Candidate, discover, source_uri  # noqa: F401  (re-exported)
 from pipeline.models import Passage, Source, SourceKind, SourceStatus, utcnow
+from pipeline.parse_budget import budget_from_env, parse_within_budget
 from pipeline.sources import detect
 from pipeline.sources.base import (
     Bundle,
-    DirBundle,
     FileBundle,
     Limits,
     ParseOptions,
     SourceError,
     ZipBundle,
+    open_regular_file,
 )
+from pipeline.sources.limits import crash_reason
 from pipeline.store import Store
 
 log = logging.getLogger(__name__)
 
-# A folder holding one of these at its root is one source (an export), not a folder of sources.
-EXPORT_MARKERS = ("channels.json", "Posts.xml")
-# Files that sit beside real material and are not sources themselves.
-_SKIP_NAMES = {".DS_Store", "Thumbs.db"}
 # Inside a folder, a file no parser recognises is skipped unless its extension says it was
 # meant to be a source: a broken `.vtt` is a failure to report, a stray `.png` is not.
 SOURCE_EXTENSIONS = frozenset(
@@ -68,7 +67,9 @@ class IngestOptions:
             community=community,
             visibility=visibility,
             kind=SourceKind(kind) if kind else None,
-            limits=Limits(max_source_bytes=max_source_bytes or Limits().max_source_bytes),
+            limits=Limits(
+                max_source_bytes=max_source_bytes or Limits().max_source_bytes, **budget_from_env()
+            ),
             parse=ParseOptions(include_bots=include_bots),
         )
 
@@ -123,55 +124,7 @@ class IngestReport:
         }
 
 
-# --- discovery (file-system edge) ------------------------------------------------------------
-
-
-@dataclass
-class Candidate:
-    """A source found on disk, or a path that could not be used (with the reason)."""
-
-    uri: str
-    bundle: Bundle | None
-    explicit: bool  # named on the command line, rather than found inside a folder
-    problem: str | None = None
-
-
-def source_uri(path: Path) -> str:
-    """Sources are keyed by absolute path, so the same file is the same source from any cwd."""
-    return str(path.resolve())
-
-
-def discover(paths: Iterable[Path | str], limits: Limits | None = None) -> Iterator[Candidate]:
-    """Walk the given files and folders, yielding each source in a stable order."""
-    limits = limits or Limits()
-    for raw in paths:
-        path = Path(raw)
-        if not path.exists():
-            yield Candidate(str(path), None, True, problem="no such file or folder")
-        elif path.is_dir():
-            yield from _walk(path, limits, explicit=True)
-        else:
-            yield Candidate(source_uri(path), _file_bundle(path, limits), True)
-
-
-def _walk(folder: Path, limits: Limits, explicit: bool) -> Iterator[Candidate]:
-    if any((folder / marker).is_file() for marker in EXPORT_MARKERS):
-        yield Candidate(source_uri(folder), DirBundle(folder), explicit)
-        return
-    for child in sorted(folder.iterdir()):
-        if child.name.startswith(".") or child.name in _SKIP_NAMES or child.is_symlink():
-            continue
-        if child.is_dir():
-            yield from _walk(child, limits, explicit=False)
-        elif child.is_file():
-            yield Candidate(source_uri(child), _file_bundle(child, limits), False)
-
-
-def _file_bundle(path: Path, limits: Limits) -> Bundle:
-    # Only .zip archives are opened as folders; DOCX/PPTX/ODT are zips too but are documents.
-    if path.suffix.lower() == ".zip":
-        return ZipBundle(path, limits)
-    return FileBundle(path)
+# --- discovery (file-system edge: pipeline.discovery) ------------------------------------------
 
 
 def fingerprint(bundle: Bundle, limits: Limits) -> tuple[str, int]:
@@ -181,7 +134,7 @@ def fingerprint(bundle: Bundle, limits: Limits) -> tuple[str, int]:
     if isinstance(bundle, (FileBundle, ZipBundle)):
         total = bundle.path.stat().st_size
         _check_size(total, limits)
-        with bundle.path.open("rb") as fh:
+        with open_regular_file(bundle.path) as fh:  # never blocks on a file swapped for a pipe
             for block in iter(lambda: fh.read(1 << 20), b""):
                 h.update(block)
         return h.hexdigest(), total
@@ -210,15 +163,24 @@ def ingest_candidate(store: Store, cand: Candidate, options: IngestOptions) -> O
     Never raises for bad input: the failure is recorded on the source and returned.
     """
     if cand.bundle is None:
-        return Outcome(cand.uri, "failed", error=cand.problem)
+        return Outcome(cand.uri, "skipped" if cand.skip else "failed", error=cand.problem)
     existing = store.get_source(cand.uri)
     source_id = Source.id_for(cand.uri)
     try:
         content_hash, size = fingerprint(cand.bundle, options.limits)
+    except FileNotFoundError:
+        return Outcome(cand.uri, "failed", error="vanished: the file was deleted during the run")
     except (SourceError, OSError) as exc:
+        if str(exc).startswith("vanished"):
+            return Outcome(cand.uri, "failed", error=str(exc))
         return _record_failure(store, cand.uri, source_id, "", 0, existing, _reason(exc), settings=source_settings(options, existing))
     try:
         parser = detect(cand.bundle, options.kind)
+    except (RecursionError, MemoryError) as exc:  # a sniffer peeking into hostile content
+        reason = crash_reason("format-recognition", exc)
+        return _record_failure(
+            store, cand.uri, source_id, content_hash, size, existing, reason, settings=source_settings(options, existing)
+        )
     except SourceError as exc:
         if not cand.explicit and existing is None and not _looks_like_source(cand.uri):
             # A stray file in a folder (a LICENSE, an image) is skipped, not an error.
@@ -242,7 +204,7 @@ def ingest_candidate(store: Store, cand: Candidate, options: IngestOptions) -> O
         )  # fmt: skip
 
     try:
-        parsed = parser.parse(cand.bundle, options.parse)
+        parsed = parse_within_budget(parser, cand.bundle, options.parse, options.limits)
         if not parsed.passages:
             raise SourceError("no text found: the source parsed but holds no passages")
     except SourceError as exc:
@@ -254,7 +216,7 @@ def ingest_candidate(store: Store, cand: Candidate, options: IngestOptions) -> O
         log.exception("parser %s crashed on %s", parser.name, cand.uri)
         return _record_failure(
             store, cand.uri, source_id, content_hash, size, existing,
-            f"internal error in the {parser.name} parser: {type(exc).__name__}: {exc}",
+            crash_reason(parser.name, exc),
             parser_version=f"{parser.name}/{parser.version}", kind=parser.kind, fmt=parser.name, settings=settings,
         )  # fmt: skip
 
@@ -375,7 +337,8 @@ def ingest_paths(
     paths = list(paths)
     report = IngestReport(ingest_all(store, discover(paths, options.limits), options, progress))
     if prune_missing:
-        seen = {o.uri for o in report.outcomes}
+        # A file that vanished during the run is gone: prune it now, not on the next run.
+        seen = {o.uri for o in report.outcomes if not (o.error or "").startswith("vanished")}
         report.outcomes.extend(prune(store, paths, seen))
     return report
 

@@ -60,3 +60,17 @@ def test_every_command_has_help_and_is_in_the_readme(runner: CliRunner) -> None:
         result = runner.invoke(main, [name, "--help"])
         assert result.exit_code == 0 and "Usage:" in result.output
         assert f"practice {name}" in readme, f"`practice {name}` is not documented in README.md"
+
+
+def test_ingest_summary_names_special_files_it_skipped(tmp_path: Path, runner: CliRunner) -> None:
+    import os
+
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "notes.md").write_text("# Notes\n\nKeep the build green.\n")
+    os.mkfifo(tmp_path / "src" / "pipe.md")
+    (tmp_path / "src" / "zero.txt").symlink_to("/dev/zero")
+    result = runner.invoke(main, ["ingest", str(tmp_path / "src")])
+    assert result.exit_code == 0, result.output
+    assert "Skipped, not regular files (2):" in result.output
+    assert "pipe.md: not a regular file: a named pipe" in result.output
+    assert "zero.txt: symbolic link inside a folder" in result.output

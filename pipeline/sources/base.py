@@ -8,10 +8,13 @@ tested on in-memory bytes and ingestion keeps all file access at the edge.
 from __future__ import annotations
 
 import codecs
+import errno
+import os
+import stat
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Protocol, runtime_checkable
+from typing import BinaryIO, Protocol, runtime_checkable
 
 from pipeline.models import PassageDraft, SourceKind
 
@@ -27,6 +30,34 @@ class Limits:
     max_source_bytes: int = 200 * 1024 * 1024  # on disk (a folder counts all its files)
     max_uncompressed_bytes: int = 1024 * 1024 * 1024  # what an archive may expand to
     max_compression_ratio: float = 200.0  # per member; zip bombs sit far above this
+    # Per-file parse budget (pipeline.parse_budget): wall time, and the parser process's
+    # data segment, which holds ~0.45 GiB once unstructured is imported. 0 s: no budget.
+    parse_seconds: float = 120.0
+    parse_memory_bytes: int = 1536 * 1024 * 1024
+
+
+def open_regular_file(path: Path) -> BinaryIO:
+    """Open a regular file for reading; SourceError for anything else, or if it vanished.
+
+    Opened non-blocking and checked with fstat before any read: a file swapped for a named
+    pipe or a device after discovery is refused instead of blocking the run forever.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            raise SourceError("vanished: the file was deleted during the run") from None
+        raise SourceError(f"cannot read: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise SourceError("not a regular file (a pipe, device or socket), never read")
+    return os.fdopen(fd, "rb")
+
+
+def read_regular_file(path: Path) -> bytes:
+    """The bytes of a regular file (see `open_regular_file`)."""
+    with open_regular_file(path) as fh:
+        return fh.read()
 
 
 class Bundle(Protocol):
@@ -74,7 +105,7 @@ class FileBundle:
     def read(self, member: str = "") -> bytes:
         if member:
             raise SourceError(f"{self.name}: a single file has no member {member!r}")
-        return self.path.read_bytes()
+        return read_regular_file(self.path)
 
 
 @dataclass
@@ -96,7 +127,7 @@ class DirBundle:
         target = (self.path / member).resolve()
         if self.path.resolve() not in target.parents:
             raise SourceError(f"{self.name}: member {member!r} is outside the folder")
-        return target.read_bytes()
+        return read_regular_file(target)
 
 
 @dataclass
@@ -167,28 +198,90 @@ def check_zip_bomb(infos: list[zipfile.ZipInfo], limits: Limits) -> None:
 
 
 def decode_text(data: bytes, what: str = "file") -> str:
-    """Decode text that should be UTF-8 (BOM allowed) or UTF-16 with a BOM.
+    """Decode text that should be UTF-8 (BOM allowed) or UTF-16/32 (with a BOM or without).
 
-    Raises SourceError naming the offset of the first bad byte: a mis-encoded file fails
-    with a reason rather than being silently turned into mojibake.
+    Raises SourceError naming the offset of the first bad byte and, when it can tell, the
+    encoding the bytes look like: a mis-encoded file fails with a reason rather than being
+    silently turned into mojibake. UTF-16 and UTF-32 without a BOM are unambiguous (a NUL
+    in every other or every fourth byte of plain text) and are read, not called binary.
     """
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8) :]
+    elif data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return _decode_wide(data, "utf-32", what)
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError as exc:
-            raise SourceError(f"{what} is not valid UTF-16 ({exc.reason} at byte {exc.start})") from None
+        return _decode_wide(data, "utf-16", what)
+    wide = _bomless_wide_encoding(data)
+    if wide:
+        return _decode_wide(data, wide, what)
+    if b"\x00" in data[: 1 << 16]:  # text never holds NUL; say "binary" before "not UTF-8"
+        raise SourceError(f"{what} contains NUL bytes: binary data, not text")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
+        guess = _guess_encoding(data)
+        looks = f"; it looks like {guess}, a guess" if guess else ""
         raise SourceError(
-            f"{what} is not valid UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
-            "re-save it as UTF-8"
+            f"{what} is not valid UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}"
+            f"{looks}); re-save it as UTF-8"
         ) from None
     if "\x00" in text:
         raise SourceError(f"{what} contains NUL bytes: binary data, not text")
     return text
+
+
+def _decode_wide(data: bytes, encoding: str, what: str) -> str:
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        label = encoding.upper().replace("-LE", " (little-endian)").replace("-BE", " (big-endian)")
+        raise SourceError(f"{what} is not valid {label} ({exc.reason} at byte {exc.start})") from None
+    return text.lstrip("\ufeff")
+
+
+def _bomless_wide_encoding(data: bytes) -> str | None:
+    """"utf-16-le"/"utf-16-be"/"utf-32-le"/"utf-32-be" when the NUL pattern says so, else None.
+
+    Text in those encodings without a BOM has a NUL byte at fixed positions of (almost) every
+    code unit, while binary data has NULs scattered anywhere; 90% is far above chance.
+    """
+    sample = data[: 1 << 16]
+    if len(sample) < 4 or b"\x00" not in sample:
+        return None
+    for unit, name in ((4, "utf-32"), (2, "utf-16")):
+        n = len(sample) // unit
+        if n == 0:
+            continue
+        for endian in ("le", "be"):
+            # Little-endian ASCII has its NULs after the letter, big-endian before it.
+            if unit == 2:
+                pos = (1,) if endian == "le" else (0,)
+            else:
+                pos = (1, 2, 3) if endian == "le" else (0, 1, 2)
+            zero = sum(all(sample[i * unit + p] == 0 for p in pos) for i in range(n))
+            if zero >= 0.9 * n and sample[(0 if endian == "le" else unit - 1)] != 0:
+                return f"{name}-{endian}"
+    return None
+
+
+# Encodings text files are actually found in; without this list the guess for short
+# Western text can be an exotic code page (cp775) that only confuses.
+_COMMON_ENCODINGS = (
+    "cp1252 latin_1 iso8859_15 cp1250 iso8859_2 cp1251 koi8_r cp1253 cp1254 cp1255 cp1256 "
+    "mac_roman cp437 cp850 cp932 shift_jis euc_jp gb18030 big5 euc_kr"
+).split()
+
+
+def _guess_encoding(data: bytes) -> str | None:
+    """The legacy encoding charset-normalizer guesses for bytes that are not UTF-8, or None."""
+    try:
+        from charset_normalizer import from_bytes
+    except ImportError:  # pragma: no cover - it ships with the stack; the reason just gets shorter
+        return None
+    best = from_bytes(data[: 1 << 16], cp_isolation=list(_COMMON_ENCODINGS)).best()
+    if best is None or best.encoding in ("utf_8", "ascii"):
+        return None
+    return best.encoding.replace("_", "-")
 
 
 @dataclass

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import io
 import re
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
@@ -35,38 +34,22 @@ from pipeline.sources.base import (
     Parsed,
     ParseOptions,
     SourceError,
-    check_zip_bomb,
     decode_text,
 )
+from pipeline.sources.document_checks import (
+    ZIP_FORMATS,
+    check_content,
+    check_pdf,
+    check_zip,
+    content_type,
+    one_line,
+)
+from pipeline.sources.limits import check_html_depth, safe_yaml_load
 
-__all__ = ["PARSERS", "DocumentParser", "parse_document", "strip_front_matter"]
+__all__ = ["PARSERS", "DocumentParser", "content_type", "parse_document", "strip_front_matter"]
 
 # Element categories that are page furniture, not content.
 _NOISE = frozenset({"PageBreak", "Header", "Footer", "PageNumber"})
-
-_ZIP_FORMATS = frozenset({"docx", "pptx", "odt"})
-
-# The part every well-formed package of a zip-based format holds.
-_ZIP_MAIN_PART = {
-    "docx": "word/document.xml",
-    "pptx": "ppt/presentation.xml",
-    "odt": "content.xml",
-}
-
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_BINARY_MAGIC: tuple[tuple[bytes, str], ...] = (
-    (b"PK\x03\x04", "ZIP"),
-    (b"PK\x05\x06", "ZIP"),
-    (_OLE_MAGIC, "an OLE compound file (legacy .doc/.xls/.ppt or Outlook .msg)"),
-    (b"\x89PNG\r\n\x1a\n", "PNG"),
-    (b"\xff\xd8\xff", "JPEG"),
-    (b"GIF87a", "GIF"),
-    (b"GIF89a", "GIF"),
-    (b"\x1f\x8b", "GZIP"),
-    (b"7z\xbc\xaf\x27\x1c", "7Z"),
-    (b"Rar!\x1a\x07", "RAR"),
-    (b"\x7fELF", "ELF"),
-)
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 _ERB_TITLE = re.compile(r"<%=\s*current_page\.data\.title\s*-?%>")
@@ -82,16 +65,18 @@ def strip_front_matter(text: str) -> tuple[str, dict[str, Any]]:
     """Split YAML front matter (`---` ... `---` at the very top) from Markdown.
 
     Returns the body and the front matter as a dict ({} when absent or unreadable: a page
-    whose metadata is malformed still has a readable body).
+    whose metadata is malformed still has a readable body). Front matter that could expand
+    without bound (YAML aliases, see `safe_yaml_load`) raises SourceError: that is an attack
+    on the reader, not a typo.
     """
     match = _FRONT_MATTER.match(text)
     if not match:
         return text, {}
     body = text[match.end() :]
     try:
-        import yaml
-
-        meta = yaml.safe_load(match.group(1))
+        meta = safe_yaml_load(match.group(1), "front matter")
+    except SourceError:
+        raise
     except Exception:  # noqa: BLE001 - malformed metadata must not lose the page
         meta = None
     return body, meta if isinstance(meta, dict) else {}
@@ -140,100 +125,6 @@ def _prepare_markdown(text: str) -> tuple[str, str | None]:
         if first is None or len(first.group(1)) != 1:
             body = f"# {title}\n\n{body}"
     return body, title
-
-
-def _one_line(exc: BaseException) -> str:
-    text = _SPACES.sub(" ", str(exc)).strip() or type(exc).__name__
-    return text if len(text) <= 300 else text[:297] + "..."
-
-
-def _zip_kind(data: bytes) -> str:
-    """Name the office format inside a zip container ("ZIP" when it cannot tell)."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            names = set(zf.namelist())
-            mimetype = ""
-            if "mimetype" in names:
-                with zf.open("mimetype") as member:  # at most 100 bytes: not yet bomb-checked
-                    mimetype = member.read(100).decode("ascii", "replace")
-    except (zipfile.BadZipFile, OSError, RuntimeError, ValueError, EOFError):
-        return "ZIP"
-    for fmt, part in (("DOCX", "word/document.xml"), ("PPTX", "ppt/presentation.xml"),
-                      ("XLSX", "xl/workbook.xml")):  # fmt: skip
-        if part in names:
-            return fmt
-    if mimetype.startswith("application/vnd.oasis.opendocument."):
-        sub = mimetype.rsplit(".", 1)[-1]
-        return {"text": "ODT", "spreadsheet": "ODS", "presentation": "ODP"}.get(sub, "OpenDocument")
-    if mimetype == "application/epub+zip":
-        return "EPUB"
-    return "ZIP"
-
-
-def content_type(data: bytes) -> str | None:
-    """What the first bytes say the content is ("PDF", "DOCX", "RTF", ...), or None."""
-    head = data[:1024]
-    if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"%PDF-"):
-        return "PDF"
-    for magic, what in _BINARY_MAGIC:
-        if head.startswith(magic):
-            return _zip_kind(data) if what == "ZIP" else what
-    if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{\\rtf"):
-        return "RTF"
-    return None
-
-
-def _check_content(fmt: str, data: bytes) -> None:
-    """Refuse content that is some other format than the extension claims."""
-    label = fmt.upper()
-    actual = content_type(data)
-    if fmt in _ZIP_FORMATS:
-        if actual is None:
-            raise SourceError(f"not a valid {label} file: the content is not a zip package")
-        if actual not in ("ZIP", label):
-            raise SourceError(f"file content is {actual}, not {label}")
-    elif fmt == "pdf":
-        if b"%PDF-" not in data[:1024]:  # the header may follow a little junk
-            found = f"file content is {actual}" if actual else "no %PDF- header"
-            raise SourceError(f"not a PDF file: {found}")
-    elif fmt == "msg":
-        if not data.startswith(_OLE_MAGIC):
-            found = f"file content is {actual}" if actual else "not an OLE compound file"
-            raise SourceError(f"not an Outlook MSG file: {found}")
-    elif fmt == "rtf":
-        if actual != "RTF":
-            found = f"file content is {actual}" if actual else "no {\\rtf header"
-            raise SourceError(f"not an RTF file: {found}")
-    elif actual is not None:  # a text format holding binary (or RTF) content
-        raise SourceError(f"file content is {actual}, not {label}")
-
-
-def _check_zip(fmt: str, data: bytes, limits: Limits) -> None:
-    """Open the central directory only: refuse corrupt packages and zip bombs up front."""
-    label = fmt.upper()
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            infos = zf.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-        raise SourceError(f"corrupt or truncated {label}: {_one_line(exc)}") from None
-    check_zip_bomb(infos, limits)
-    if _ZIP_MAIN_PART[fmt] not in {i.filename for i in infos}:
-        raise SourceError(f"corrupt {label}: the package has no {_ZIP_MAIN_PART[fmt]}")
-
-
-def _check_pdf(data: bytes) -> None:
-    """Refuse PDFs that need a password; an owner-password-only PDF stays readable."""
-    from pdfminer.pdfdocument import PDFDocument, PDFEncryptionError, PDFPasswordIncorrect
-    from pdfminer.pdfparser import PDFParser
-
-    try:
-        PDFDocument(PDFParser(io.BytesIO(data)), password="")
-    except PDFPasswordIncorrect:
-        raise SourceError("encrypted PDF: password required") from None
-    except PDFEncryptionError as exc:
-        raise SourceError(f"encrypted PDF: cannot decrypt ({_one_line(exc)})") from None
-    except Exception as exc:  # noqa: BLE001 - pdfminer has no common base for syntax errors
-        raise SourceError(f"corrupt PDF: {type(exc).__name__}: {_one_line(exc)}") from None
 
 
 # --- partitioning ----------------------------------------------------------------------------
@@ -315,6 +206,7 @@ def _partition(fmt: str, data: bytes, filename: str, warnings: list[str]) -> tup
     if fmt == "html":
         from unstructured.partition.html import partition_html
 
+        check_html_depth(data)
         return partition_html(file=file, metadata_filename=filename), None
     if fmt == "docx":
         from unstructured.partition.docx import partition_docx
@@ -421,11 +313,11 @@ def parse_document(fmt: str, data: bytes, filename: str, limits: Limits | None =
     label = fmt.upper()
     if not data.strip():
         raise SourceError("empty file")
-    _check_content(fmt, data)
-    if fmt in _ZIP_FORMATS:
-        _check_zip(fmt, data, limits or Limits())
+    check_content(fmt, data)
+    if fmt in ZIP_FORMATS:
+        check_zip(fmt, data, limits or Limits())
     if fmt == "pdf":
-        _check_pdf(data)
+        check_pdf(data)
 
     from pipeline.sources.offline_nlp import ensure_offline_nlp
 
@@ -435,8 +327,15 @@ def parse_document(fmt: str, data: bytes, filename: str, limits: Limits | None =
         elements, title = _partition(fmt, data, filename, warnings)
     except SourceError:
         raise
+    except (RecursionError, MemoryError):
+        raise  # the budget reports these with their own reason (limits.crash_reason)
     except Exception as exc:  # noqa: BLE001 - any failure inside unstructured is bad input here
-        reason = f"{type(exc).__name__}: {_one_line(exc)}"
+        reason = f"{type(exc).__name__}: {one_line(exc)}"
+        if fmt in ZIP_FORMATS:
+            # python-docx/pptx/odfpy fail on a wrong package with attribute or key errors.
+            raise SourceError(
+                f"corrupt {label}: its parts do not have the structure a {label} needs ({one_line(exc)})"
+            ) from None
         raise SourceError(f"{label} could not be partitioned: {reason}") from None
 
     root: list[str] = []

@@ -21,6 +21,7 @@ from lxml import etree
 
 from pipeline.models import PassageDraft, PassageKind, SourceKind
 from pipeline.sources.base import Bundle, ParseOptions, Parsed, SourceError
+from pipeline.sources.limits import refuse_xml_dtd
 
 __all__ = ["PARSERS", "StackExchangeParser", "html_to_text"]
 
@@ -141,18 +142,14 @@ def html_to_text(html: str, *, drop_quotes: bool = False) -> str:
 
 # --------------------------------------------------------------------------- XML rows
 
-_DTD_PROBE = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
-
-
 def _rows(data: bytes, member: str) -> Iterator[dict[str, str]]:
     """The attributes of each <row> in a dump file, streamed.
 
-    Dumps never carry a DTD; refusing one outright is simpler and safer than trusting
-    libxml2's entity limits (it expands internal entities in attributes even with
-    resolve_entities=False).
+    Dumps never carry a DTD; refusing one outright (wherever in the prolog it sits) is
+    simpler and safer than trusting libxml2's entity limits (it expands internal entities
+    in attributes even with resolve_entities=False).
     """
-    if _DTD_PROBE.search(data[:4096]):
-        raise SourceError(f"{member}: refused, the file declares a DTD/entities (not a Stack Exchange dump)")
+    refuse_xml_dtd(data, member)
     events = etree.iterparse(
         io.BytesIO(data),
         events=("end",),
