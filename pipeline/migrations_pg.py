@@ -8,6 +8,10 @@ whatever the server's locale; timestamps and nested fields are text, as in SQLit
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import psycopg
 
 # Append-only, like the SQLite list: a released migration is never edited, a new one is added.
 _M0001_SOURCES_AND_PASSAGES = """
@@ -155,18 +159,18 @@ MIGRATIONS: list[str] = [
 ]
 
 
-def migrate(conn: object) -> int:
-    """Run the migrations this database has not seen (psycopg connection); returns the version reached.
+def migrate(conn: psycopg.Connection[Any]) -> int:
+    """Run the migrations this database has not seen; returns the version reached.
 
     An advisory lock serialises two processes opening a fresh database at once.
     """
     for number, sql in enumerate(MIGRATIONS, start=1):
-        with conn.transaction():  # type: ignore[attr-defined]
-            conn.execute("SELECT pg_advisory_xact_lock(7130611)")  # type: ignore[attr-defined]
-            conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")  # type: ignore[attr-defined]
-            row = conn.execute("SELECT max(version) FROM schema_version").fetchone()  # type: ignore[attr-defined]
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(7130611)")
+            conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
             if (row[0] or 0) >= number:
                 continue
-            conn.execute(sql)  # type: ignore[attr-defined]
-            conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (number,))  # type: ignore[attr-defined]
+            conn.execute(sql)
+            conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (number,))
     return len(MIGRATIONS)

@@ -95,6 +95,16 @@ class Passages:
         assert [p.text for p in store.passages()] == ["x", "0", "1", "2", "3"]  # sources in uri order
 
 
+    def test_lookups_of_more_ids_than_one_sql_statement_takes(self, store: Store) -> None:
+        src = source()
+        many = passages(src.id, [f"p{i}" for i in range(1201)])
+        store.save_source(src, many)
+        assert len(store.passages_by_id(p.id for p in many)) == 1201
+        store.put_embeddings("mini", {f"h{i}": np.full(2, i, dtype=np.float32) for i in range(1201)})
+        got = store.get_embeddings((f"h{i}" for i in range(1201)), "mini")
+        assert len(got) == 1201 and got["h1200"].tolist() == [1200.0, 1200.0]
+
+
 class Candidates:
     def test_replace_reports_created_and_deleted_and_is_idempotent(self, store: Store) -> None:
         src = source()
