@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_HOME ?= .practice-demo
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test bench clean postgresql
 
 install: $(STAMP)
 
@@ -49,7 +49,14 @@ $(CHROMIUM):
 	@if [ "$$(id -u)" = "0" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "Browser tests need Debian's chromium: run 'sudo apt-get install chromium'"; exit 1; fi
 
-test: install $(CHROMIUM)
+# The store tests start a throwaway PostgreSQL server (initdb/pg_ctl on a temporary directory and
+# port, tests/store/pg_server.py) from Debian's server binaries.
+postgresql:
+	@if ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = "0" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	else echo "Store tests need Debian's postgresql server binaries: run 'sudo apt-get install postgresql'"; exit 1; fi
+
+test: install $(CHROMIUM) postgresql
 	$(BIN)/python -m pytest -q
 
 bench: install

@@ -14,11 +14,11 @@ from typing import Any
 
 import click
 
-from pipeline.store import SQLiteStore
+from pipeline.store import Store
 
 
 @contextmanager
-def _store() -> Iterator[SQLiteStore]:
+def _store() -> Iterator[Store]:
     from pipeline.store import open_store
 
     store = open_store()
@@ -37,7 +37,7 @@ def _actor(name: str | None) -> str:
         return "cli"
 
 
-def _act(fn: Callable[[SQLiteStore], Any]) -> Any:
+def _act(fn: Callable[[Store], Any]) -> Any:
     from pipeline.review import ReviewError
 
     with _store() as store:
