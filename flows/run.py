@@ -13,9 +13,10 @@ from prefect.cache_policies import NONE
 
 from flows.extract import extract_candidates
 from flows.ingest import ingest_flow
+from index.release_heal import reconcile
 from pipeline.ingest import IngestReport
 from pipeline.settings import Settings, load_settings, source_paths
-from pipeline.stages import run_dedupe, run_publish
+from pipeline.stages import releases_root, run_dedupe, run_publish
 
 
 @task(name="dedupe", cache_policy=NONE)
@@ -40,6 +41,8 @@ def run_flow(
 ) -> dict[str, object]:
     """Run every stage over the given paths, or over the sources named in practice.toml."""
     settings = load_settings(Path(config) if config else None)
+    # Before anything else: serve the release a crashed run left unswitched, drop dead builds.
+    heal = reconcile(releases_root(Path(home) if home else None)).to_json()
     if paths:
         entries = [(p, community, "public", None) for p in paths]
     else:
@@ -58,7 +61,7 @@ def run_flow(
         f"{dedupe['folded']} folded, {dedupe['embeddings_computed']} + {publish['embeddings_computed']} embeddings; "
         f"release {publish['release_id'] or 'unchanged'}"
     )
-    return {"ingest": ingest.to_json(), "extract": extract, "dedupe": dedupe, "publish": publish}
+    return {"heal": heal, "ingest": ingest.to_json(), "extract": extract, "dedupe": dedupe, "publish": publish}
 
 
 def serve_scheduled(cron: str, config: str | None = None, timezone: str = "UTC") -> None:
