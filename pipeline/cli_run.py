@@ -75,8 +75,10 @@ def run(paths: tuple[Path, ...], community: str | None, config: Path | None, inc
     settings = _settings(config)
     if not paths and not settings.sources:
         raise click.ClickException("nothing to read: give PATH arguments or list [[sources]] in practice.toml")
+    from flows.prefect_env import tie_ephemeral_server
     from flows.run import run_flow
 
+    tie_ephemeral_server()  # a killed run must not leave Prefect's server behind (it dies with us)
     report = run_flow(
         paths=[str(p) for p in paths] or None, community=community,
         config=str(config) if config else None, include_candidates=include_candidates,
@@ -104,9 +106,12 @@ def schedule(cron: str | None, config: Path | None) -> None:
     settings = _settings(config)
     if not settings.sources:
         raise click.ClickException("a schedule needs [[sources]] in practice.toml")
+    from flows.prefect_env import tie_ephemeral_server
     from flows.run import serve_scheduled
 
     from pipeline.settings import config_path
+
+    tie_ephemeral_server()
 
     path = config_path(config)
     serve_scheduled(cron or settings.schedule.cron, str(path) if path else None, settings.schedule.timezone)

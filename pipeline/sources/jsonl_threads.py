@@ -91,14 +91,17 @@ def resolve_threads(parent: dict[str, str | None], explicit: dict[str, str | Non
     hands its answer down the path it took, so a 1M-deep chain costs 1M steps, not 1M²/2.
     """
     resolved: dict[str, str | None] = {}  # None: the chain runs into a cycle
+    path: list[str] = []
     for start in parent:
-        path: list[str] = []
+        if start in resolved:
+            continue
         current: str | None = start
         answer: str | None
         while True:
             if current in resolved:
                 # _WALKING marks this walk's own path: meeting it again means a cycle
-                answer = resolved[current] if resolved[current] is not _WALKING else None
+                answer = resolved[current]
+                answer = None if answer is _WALKING else answer
                 break
             if current not in parent:
                 answer = current  # a target outside the file
@@ -108,12 +111,13 @@ def resolve_threads(parent: dict[str, str | None], explicit: dict[str, str | Non
                 answer = explicit[current]
                 break
             resolved[current] = _WALKING
-            if not parent[current]:
-                answer = current  # the root of its chain
-                break
             current = parent[current]
+            if not current:
+                answer = path[-1]  # the root of its chain
+                break
         for mid in path:
             resolved[mid] = answer
+        path.clear()
     return {mid: resolved[mid] or mid for mid in parent}
 
 
