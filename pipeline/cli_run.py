@@ -44,6 +44,14 @@ def dedupe(config: Path | None, as_json: bool) -> None:
     )
 
 
+def _echo_heal(heal: dict[str, Any]) -> None:
+    """Say what reconciling the releases folder repaired, if anything."""
+    if heal.get("switched_to"):
+        click.echo(f"repaired: release {heal['switched_to']}, left unswitched by a crashed publish, is now current")
+    for release_id, reason in zip(heal.get("discarded", []), heal.get("reasons", [])):
+        click.echo(f"repaired: discarded release {release_id} ({reason}); publish rebuilds it")
+
+
 @click.command()
 @CONFIG_OPTION
 @click.option("--include-candidates", is_flag=True, default=None, help="Publish unreviewed candidates too, marked as such.")
@@ -55,7 +63,9 @@ def publish(config: Path | None, include_candidates: bool | None, as_json: bool)
     report = run_publish(_settings(config), include_candidates=include_candidates).to_json()  # type: ignore[attr-defined]
     if as_json:
         _emit(report)
-    elif report["published"]:
+        return
+    _echo_heal(report["heal"])
+    if report["published"]:
         click.echo(f"Published release {report['release_id']} with {report['artefacts']} artefacts.")
     else:
         click.echo(f"No new release: {report['reason']} ({report['artefacts']} artefacts).")
@@ -87,6 +97,7 @@ def run(paths: tuple[Path, ...], community: str | None, config: Path | None, inc
         _emit(report)
         return
     ing, ext, ded, pub = report["ingest"], report["extract"], report["dedupe"], report["publish"]
+    _echo_heal(report["heal"])
     counts = ", ".join(f"{n} {k}" for k, n in ing["counts"].items() if n)
     click.echo(f"ingest:  {counts}; {ing['passages_written']} passages written")
     for s in ing["sources"]:
