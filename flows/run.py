@@ -13,9 +13,10 @@ from prefect.cache_policies import NONE
 
 from flows.extract import extract_candidates
 from flows.ingest import ingest_flow
+from index.release_heal import reconcile
 from pipeline.ingest import IngestReport
 from pipeline.settings import Settings, load_settings, run_entries
-from pipeline.stages import run_dedupe, run_publish
+from pipeline.stages import releases_root, run_dedupe, run_publish
 
 
 @task(name="dedupe", cache_policy=NONE)
@@ -44,6 +45,8 @@ def run_flow(
     Each source keeps its configured or stored community and visibility unless `community` /
     `visibility` say otherwise (see `pipeline.settings.run_entries`)."""
     settings = load_settings(Path(config) if config else None)
+    # Before anything else: serve the release a crashed run left unswitched, drop dead builds.
+    heal = reconcile(releases_root(Path(home) if home else None)).to_json()
     ingest = IngestReport()
     for path, comm, vis, kind in run_entries(settings, paths, community, visibility):
         part = ingest_flow(paths=[path], community=comm, visibility=vis, kind=kind, prune_missing=True, home=home)
@@ -56,7 +59,7 @@ def run_flow(
         f"{dedupe['folded']} folded, {dedupe['embeddings_computed']} + {publish['embeddings_computed']} embeddings; "
         f"release {publish['release_id'] or 'unchanged'}"
     )
-    return {"ingest": ingest.to_json(), "extract": extract, "dedupe": dedupe, "publish": publish}
+    return {"heal": heal, "ingest": ingest.to_json(), "extract": extract, "dedupe": dedupe, "publish": publish}
 
 
 def serve_scheduled(cron: str, config: str | None = None, timezone: str = "UTC") -> None:

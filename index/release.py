@@ -4,17 +4,21 @@ Layout under a root folder (``$PRACTICE_HOME/releases`` by default)::
 
     releases/
       CURRENT                      the id of the current release (one line), replaced atomically
+      PUBLISHED                    the release the last publish or rollback decided on (one line)
       .lock                        serialises publishers (flock)
+      .tmp-<hex>/, .tmp-<hex>.owner  a build in progress and who runs it (see index.release_owner)
       20250101T120000123456Z-1a2b3c4d/
         vectors.faiss              row i of payloads.jsonl has vector id i
         bm25/                      keyword index over the texts, row i = payload i
         payloads.jsonl             one search-hit payload per line
         manifest.json              counts, model, dimension, index type, sha256 of every file, fingerprint
 
-Publishing builds the release in a temporary folder inside the root, fsyncs every file, renames the
-folder into place, and only then replaces ``CURRENT`` (write ``CURRENT.tmp``, fsync, ``os.replace``).
-A reader reads ``CURRENT`` once and opens that folder: it sees the old release or the new one, never a
-mix. Releases are never modified after the rename; old ones are pruned (the current one never is).
+Publishing builds the release in a temporary folder inside the root, fsyncs every file, records the
+new id in ``PUBLISHED``, renames the folder into place, and only then replaces ``CURRENT`` (write
+``CURRENT.tmp``, fsync, ``os.replace``). A reader reads ``CURRENT`` once and opens that folder: it
+sees the old release or the new one, never a mix. Releases are never modified after the rename; old
+ones are pruned (the current one never is). ``PUBLISHED`` is the decision, ``CURRENT`` what readers
+follow: when a crash leaves them apart, `index.release_heal.reconcile` finishes the switch.
 """
 
 from __future__ import annotations
@@ -25,8 +29,6 @@ import hashlib
 import json
 import os
 import shutil
-import time
-import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
@@ -38,7 +40,9 @@ from typing import Any
 import numpy as np
 
 from index.keyword import KeywordIndex
+from index.release_owner import build_folder, remove_dead_builds
 from index.vectors import INDEX_TYPES, make_index
+from pipeline.faults import crash_point
 
 __all__ = [
     "CURRENT_FILE",
@@ -61,14 +65,13 @@ __all__ = [
 
 FORMAT_VERSION = 1
 CURRENT_FILE = "CURRENT"
+PUBLISHED_FILE = "PUBLISHED"
 MANIFEST_FILE = "manifest.json"
 PAYLOADS_FILE = "payloads.jsonl"
 VECTORS_FILE = "vectors.faiss"
 KEYWORD_DIR = "bm25"
 LOCK_FILE = ".lock"
-TMP_PREFIX = ".tmp-"
 PUBLISHED_STATUSES = ("approved",)
-STALE_TMP_SECONDS = 24 * 3600
 
 
 class ReleaseError(RuntimeError):
@@ -230,12 +233,22 @@ def _publish_lock(root: Path) -> Iterator[None]:
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
-def _switch_current(root: Path, release_id: str) -> None:
-    """Point CURRENT at a release: write CURRENT.tmp, fsync, os.replace (atomic), fsync the folder."""
-    tmp = root / f"{CURRENT_FILE}.tmp"
+def _replace_pointer(root: Path, name: str, release_id: str) -> None:
+    """Write a one-line pointer file: NAME.tmp, fsync, os.replace (atomic), fsync the folder."""
+    tmp = root / f"{name}.tmp"
     _write_text_durable(tmp, release_id + "\n")
-    os.replace(tmp, root / CURRENT_FILE)
+    os.replace(tmp, root / name)
     _fsync_dir(root)
+
+
+def _switch_current(root: Path, release_id: str) -> None:
+    """Point CURRENT (what readers open) at a release."""
+    _replace_pointer(root, CURRENT_FILE, release_id)
+
+
+def _record_published(root: Path, release_id: str) -> None:
+    """Record the release a publish or rollback decided on, before CURRENT follows it."""
+    _replace_pointer(root, PUBLISHED_FILE, release_id)
 
 
 def _new_release_id(root: Path, fingerprint: str) -> str:
@@ -307,83 +320,90 @@ def build_release(
     pub_texts = [texts[i] for i in rows]
     dim = int(vectors.shape[1])
 
-    with _publish_lock(root):
-        _clean_stale_tmp(root)
-        tmp = root / f"{TMP_PREFIX}{uuid.uuid4().hex}"
-        tmp.mkdir()
-        try:
-            # payloads: row i = vector id i = keyword row i
-            with open(tmp / PAYLOADS_FILE, "w", encoding="utf-8") as fh:
-                for payload in pub_payloads:
-                    fh.write(json.dumps(payload, ensure_ascii=False, default=_json_default))
-                    fh.write("\n")
-            options = dict(index_options or {})
-            if index_type == "ivf" and len(pub_payloads) < (options.get("nlist") or 1):
-                index_type_used = "exact"  # too few vectors to train IVF lists
-            else:
-                index_type_used = index_type
-            vindex = make_index(index_type_used, dim, **(options if index_type_used == index_type else {}))
-            vindex.add(np.arange(len(pub_payloads), dtype=np.int64), pub_vectors)
-            vindex.save(tmp / VECTORS_FILE)
-            KeywordIndex().build(pub_texts).save(tmp / KEYWORD_DIR)
-
-            files: dict[str, str] = {}
-            for path in _release_files(tmp):
-                _fsync_file(path)
-                files[path.relative_to(tmp).as_posix()] = _sha256(path)
-            release_id = _new_release_id(root, fingerprint)
-            manifest = Manifest(
-                release_id=release_id,
-                created_at=datetime.now(timezone.utc).isoformat(),
-                count=len(pub_payloads),
-                counts_by_kind=dict(sorted(Counter(str(_plain(p.get("kind"))) for p in pub_payloads).items())),
-                counts_by_status=dict(sorted(Counter(str(_plain(p.get("status"))) for p in pub_payloads).items())),
-                model_id=model_id,
-                dimension=dim,
-                index_type=index_type_used,
-                index_settings=vindex.describe(),
-                include_candidates=include_candidates,
-                fingerprint=fingerprint,
-                files=files,
-                excluded=len(payloads) - len(pub_payloads),
-            )
-            _write_text_durable(tmp / MANIFEST_FILE, json.dumps(manifest.to_dict(), indent=2) + "\n")
-            for sub in sorted({p.parent for p in _release_files(tmp)} | {tmp}, key=lambda p: -len(p.parts)):
-                _fsync_dir(sub)
-            final = root / release_id
-            os.rename(tmp, final)
-            _fsync_dir(root)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+    with _publish_lock(root), build_folder(root) as tmp:
+        remove_dead_builds(root)  # ours is alive (we hold its owner lock): only dead runs' go
+        index_type_used, vindex = _write_indexes(tmp, pub_payloads, pub_vectors, pub_texts, index_type, index_options)
+        crash_point("publish:build")
+        files: dict[str, str] = {}
+        for path in _release_files(tmp):
+            _fsync_file(path)
+            files[path.relative_to(tmp).as_posix()] = _sha256(path)
+        release_id = _new_release_id(root, fingerprint)
+        manifest = Manifest(
+            release_id=release_id,
+            created_at=datetime.now(timezone.utc).isoformat(),
+            count=len(pub_payloads),
+            counts_by_kind=dict(sorted(Counter(str(_plain(p.get("kind"))) for p in pub_payloads).items())),
+            counts_by_status=dict(sorted(Counter(str(_plain(p.get("status"))) for p in pub_payloads).items())),
+            model_id=model_id,
+            dimension=dim,
+            index_type=index_type_used,
+            index_settings=vindex.describe(),
+            include_candidates=include_candidates,
+            fingerprint=fingerprint,
+            files=files,
+            excluded=len(payloads) - len(pub_payloads),
+        )
+        _write_text_durable(tmp / MANIFEST_FILE, json.dumps(manifest.to_dict(), indent=2) + "\n")
+        for sub in sorted({p.parent for p in _release_files(tmp)} | {tmp}, key=lambda p: -len(p.parts)):
+            _fsync_dir(sub)
+        # The decision is recorded before the folder appears: from here on, a crash leaves a state
+        # that `reconcile` finishes (switch to this release, or forget it if it never appeared).
+        _record_published(root, release_id)
+        final = root / release_id
+        os.rename(tmp, final)
+        _fsync_dir(root)
+        crash_point("publish:switch")
         _switch_current(root, release_id)
         manifest.path = final
         prune_releases(root, keep=keep, _locked=True)
     return manifest
 
 
+def _write_indexes(
+    folder: Path,
+    payloads: list[dict[str, Any]],
+    vectors: np.ndarray,
+    texts: list[str],
+    index_type: str,
+    index_options: dict[str, Any] | None,
+) -> tuple[str, Any]:
+    """Write payloads, the vector index and the keyword index into a build folder.
+
+    Returns the index type used (IVF falls back to exact below its list count) and the vector index.
+    """
+    with open(folder / PAYLOADS_FILE, "w", encoding="utf-8") as fh:  # row i = vector id i = keyword row i
+        for payload in payloads:
+            fh.write(json.dumps(payload, ensure_ascii=False, default=_json_default))
+            fh.write("\n")
+    options = dict(index_options or {})
+    if index_type == "ivf" and len(payloads) < (options.get("nlist") or 1):
+        index_type, options = "exact", {}  # too few vectors to train IVF lists
+    vindex = make_index(index_type, int(vectors.shape[1]), **options)
+    vindex.add(np.arange(len(payloads), dtype=np.int64), vectors)
+    vindex.save(folder / VECTORS_FILE)
+    KeywordIndex().build(texts).save(folder / KEYWORD_DIR)
+    return index_type, vindex
+
+
 def _plain(value: Any) -> Any:
     return value.value if isinstance(value, Enum) else value
-
-
-def _clean_stale_tmp(root: Path) -> None:
-    """Remove build folders left by crashed publishers (older than a day; we hold the lock)."""
-    now = time.time()
-    for p in root.glob(f"{TMP_PREFIX}*"):
-        with contextlib.suppress(OSError):
-            if p.is_dir() and now - p.stat().st_mtime > STALE_TMP_SECONDS:
-                shutil.rmtree(p, ignore_errors=True)
 
 
 # --- reading ---------------------------------------------------------------------------------
 
 
-def _read_current_id(root: Path) -> str | None:
+def _read_pointer(root: Path, name: str) -> str | None:
+    """The release id in a pointer file (CURRENT, PUBLISHED), or None when there is none."""
     try:
-        text = (root / CURRENT_FILE).read_text(encoding="utf-8").strip()
+        text = (root / name).read_text(encoding="utf-8").strip()
     except FileNotFoundError:
         return None
     return text or None
+
+
+def _read_current_id(root: Path) -> str | None:
+    return _read_pointer(root, CURRENT_FILE)
 
 
 def current_release_path(root: str | os.PathLike[str]) -> Path | None:
@@ -461,6 +481,7 @@ def rollback(root: str | os.PathLike[str], release_id: str) -> Manifest:
         raise ReleaseError(f"not a release id: {release_id!r}")
     with _publish_lock(root):
         manifest = verify_release(root / release_id)
+        _record_published(root, release_id)  # a deliberate choice: reconcile must not undo it
         _switch_current(root, release_id)
     return manifest
 
@@ -473,10 +494,10 @@ def prune_releases(root: str | os.PathLike[str], keep: int = 5, *, _locked: bool
     lock = contextlib.nullcontext() if _locked else _publish_lock(root)
     deleted = []
     with lock:
-        current = _read_current_id(root)
+        spared = {_read_pointer(root, CURRENT_FILE), _read_pointer(root, PUBLISHED_FILE)}
         releases = list_releases(root)
         for manifest in releases[: max(0, len(releases) - keep)]:
-            if manifest.release_id == current:
+            if manifest.release_id in spared:
                 continue
             shutil.rmtree(root / manifest.release_id, ignore_errors=True)
             deleted.append(manifest.release_id)

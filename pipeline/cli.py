@@ -79,7 +79,9 @@ def ingest(
     max_bytes = _max_bytes(max_mb)
     if via_flow:
         from flows.ingest import ingest_flow
+        from flows.prefect_env import tie_ephemeral_server
 
+        tie_ephemeral_server()  # a killed command must not leave Prefect's server behind
         report = IngestReport.from_json(
             ingest_flow(
                 paths=[str(p) for p in paths], community=community, visibility=visibility, kind=kind,
@@ -177,7 +179,9 @@ def extract(names: tuple[str, ...], llm_model: str | None, via_flow: bool, as_js
     try:
         if via_flow:
             from flows.extract import extract_flow
+            from flows.prefect_env import tie_ephemeral_server
 
+            tie_ephemeral_server()
             data = extract_flow(extractors=list(names) or None, llm_model=llm_model)
         else:
             bar = _progress_bar(enabled=not as_json, desc="extracting")

@@ -45,6 +45,14 @@ def dedupe(config: Path | None, as_json: bool) -> None:
     )
 
 
+def _echo_heal(heal: dict[str, Any]) -> None:
+    """Say what reconciling the releases folder repaired, if anything."""
+    if heal.get("switched_to"):
+        click.echo(f"repaired: release {heal['switched_to']}, left unswitched by a crashed publish, is now current")
+    for release_id, reason in zip(heal.get("discarded", []), heal.get("reasons", [])):
+        click.echo(f"repaired: discarded release {release_id} ({reason}); publish rebuilds it")
+
+
 @click.command()
 @CONFIG_OPTION
 @click.option("--include-candidates", is_flag=True, default=None, help="Publish unreviewed candidates too, marked as such.")
@@ -56,7 +64,9 @@ def publish(config: Path | None, include_candidates: bool | None, as_json: bool)
     report = run_publish(_settings(config), include_candidates=include_candidates).to_json()  # type: ignore[attr-defined]
     if as_json:
         _emit(report)
-    elif report["published"]:
+        return
+    _echo_heal(report["heal"])
+    if report["published"]:
         click.echo(f"Published release {report['release_id']} with {report['artefacts']} artefacts.")
     else:
         click.echo(f"No new release: {report['reason']} ({report['artefacts']} artefacts).")
@@ -84,8 +94,10 @@ def run(
     settings = _settings(config)
     if not paths and not settings.sources:
         raise click.ClickException("nothing to read: give PATH arguments or list [[sources]] in practice.toml")
+    from flows.prefect_env import tie_ephemeral_server
     from flows.run import run_flow
 
+    tie_ephemeral_server()  # a killed run must not leave Prefect's server behind (it dies with us)
     report = run_flow(
         paths=[str(p) for p in paths] or None, community=community, visibility=visibility,
         config=str(config) if config else None, include_candidates=include_candidates,
@@ -94,6 +106,7 @@ def run(
         _emit(report)
         return
     ing, ext, ded, pub = report["ingest"], report["extract"], report["dedupe"], report["publish"]
+    _echo_heal(report["heal"])
     counts = ", ".join(f"{n} {k}" for k, n in ing["counts"].items() if n)
     click.echo(f"ingest:  {counts}; {ing['passages_written']} passages written")
     for s in ing["sources"]:
@@ -113,9 +126,12 @@ def schedule(cron: str | None, config: Path | None) -> None:
     settings = _settings(config)
     if not settings.sources:
         raise click.ClickException("a schedule needs [[sources]] in practice.toml")
+    from flows.prefect_env import tie_ephemeral_server
     from flows.run import serve_scheduled
 
     from pipeline.settings import config_path
+
+    tie_ephemeral_server()
 
     path = config_path(config)
     serve_scheduled(cron or settings.schedule.cron, str(path) if path else None, settings.schedule.timezone)

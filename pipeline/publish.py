@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ class PublishReport:
     artefacts: int
     embeddings_computed: int
     reason: str = ""
+    heal: dict[str, object] = field(default_factory=dict)  # what reconciling the releases folder repaired
 
     def to_json(self) -> dict[str, object]:
         """The documented `--json` shape of `practice publish`."""
@@ -91,10 +92,16 @@ def publish(
     index_type: str = "exact",
     keep: int = 5,
 ) -> PublishReport:
-    """Build a release from the publishable artefacts and make it current, unless it would equal the current one."""
+    """Build a release from the publishable artefacts and make it current, unless it would equal the current one.
+
+    The releases folder is reconciled first: a release a crash left unswitched is switched to
+    (or discarded, and so rebuilt here, when it is incomplete), dead runs' build folders go.
+    """
     from index.embeddings import embed_cached
     from index.release import build_release, latest_fingerprint, release_fingerprint
+    from index.release_heal import reconcile
 
+    heal = reconcile(releases_root).to_json()
     artefacts = [a for a in store.artefacts() if publishable(a, include_candidates) and a.evidence]
     passages = store.passages_by_id(e.passage_id for a in artefacts for e in a.evidence)
     # Invariant 4: only artefacts citing at least one real passage, every quote verbatim in it.
@@ -111,11 +118,11 @@ def publish(
         payloads, vectors, model_id, texts, index_type=index_type, include_candidates=include_candidates
     )
     if fingerprint == latest_fingerprint(releases_root):
-        return PublishReport(False, None, len(artefacts), computed, "nothing changed since the current release")
+        return PublishReport(False, None, len(artefacts), computed, "nothing changed since the current release", heal)
     manifest = build_release(
         releases_root, payloads, vectors, texts, model_id, index_type, include_candidates, keep=keep
     )
-    return PublishReport(True, manifest.release_id, len(artefacts), computed)
+    return PublishReport(True, manifest.release_id, len(artefacts), computed, heal=heal)
 
 
 def _cites_real_passages(a: Artefact, passages: dict[str, Passage]) -> bool:

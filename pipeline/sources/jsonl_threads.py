@@ -21,9 +21,9 @@ Fields:
 - `reactions`: {name: count}. `score`: votes (integer). `accepted`: accepted-answer flag.
 - `title`, `channel`: kept in the passage's `extra`.
 
-Other keys are ignored. Recognised by extension plus a first line that is an object with
-`text` and at least one of `thread`/`reply_to`/`author` (QMSum's JSONL, which has
-`meeting_transcripts`, belongs to the transcript parser). A line that is not a valid
+Other keys are ignored. Recognised by extension plus a first line that is an object with a
+string `text`, the one required field (QMSum's JSONL, which has `meeting_transcripts`,
+belongs to the transcript parser). A line that is not a valid
 message is skipped with a warning naming its line number; a file with no valid line fails.
 """
 
@@ -38,8 +38,8 @@ from pipeline.models import PassageDraft, PassageKind, SourceKind
 from pipeline.sources.base import Bundle, ParseOptions, Parsed, SourceError, decode_text
 
 _EXTENSIONS = (".jsonl", ".ndjson")
-_THREAD_KEYS = ("thread", "reply_to", "author")
 _MAX_WARNINGS = 50  # a wholly wrong file should not produce one warning per line
+_WALKING = "\x00walking"  # not an id: ids are stripped, non-empty strings from JSON
 
 
 def _first_object(data: bytes) -> Any:
@@ -78,6 +78,49 @@ def _id(value: Any) -> str | None:
     return None
 
 
+def resolve_threads(parent: dict[str, str | None], explicit: dict[str, str | None]) -> dict[str, str]:
+    """The thread of every message, in time linear in the number of messages.
+
+    `parent` maps each message id in the file to its `reply_to` (or None), `explicit` to its own
+    `thread` field (or None). A message takes the first explicit thread on its way up the reply
+    chain; a chain that leaves the file ends at the id outside it (the nearest known ancestor);
+    a chain with neither ends at its root. A message whose chain runs into a reply cycle before
+    any of that is its own thread (bad data must not hang the run or merge unrelated messages).
+
+    Each message is walked over once: a walk stops at the first message already resolved and
+    hands its answer down the path it took, so a 1M-deep chain costs 1M steps, not 1M²/2.
+    """
+    resolved: dict[str, str | None] = {}  # None: the chain runs into a cycle
+    path: list[str] = []
+    for start in parent:
+        if start in resolved:
+            continue
+        current: str | None = start
+        answer: str | None
+        while True:
+            if current in resolved:
+                # _WALKING marks this walk's own path: meeting it again means a cycle
+                answer = resolved[current]
+                answer = None if answer is _WALKING else answer
+                break
+            if current not in parent:
+                answer = current  # a target outside the file
+                break
+            path.append(current)
+            if explicit.get(current):
+                answer = explicit[current]
+                break
+            resolved[current] = _WALKING
+            current = parent[current]
+            if not current:
+                answer = path[-1]  # the root of its chain
+                break
+        for mid in path:
+            resolved[mid] = answer
+        path.clear()
+    return {mid: resolved[mid] or mid for mid in parent}
+
+
 class JsonlThreadParser:
     """One JSON message per line → message passages with thread structure."""
 
@@ -86,7 +129,7 @@ class JsonlThreadParser:
     version = "1"
 
     def sniff(self, bundle: Bundle) -> bool:
-        """A single .jsonl/.ndjson file whose first line looks like a thread message.
+        """A single .jsonl/.ndjson file whose first line looks like a message (an object with `text`).
 
         A first line that is not JSON at all is claimed too, so a broken thread file fails
         with the line that is wrong instead of "unsupported format".
@@ -97,12 +140,8 @@ class JsonlThreadParser:
         first = _first_object(data)
         if first is None:
             return bool(data.strip())
-        return (
-            isinstance(first, dict)
-            and "text" in first
-            and any(key in first for key in _THREAD_KEYS)
-            and "meeting_transcripts" not in first
-        )
+        # Only `text` is required (README): `{"id": 1, "text": "..."}` alone is a message.
+        return isinstance(first, dict) and isinstance(first.get("text"), str) and "meeting_transcripts" not in first
 
     def parse(self, bundle: Bundle, options: ParseOptions) -> Parsed:
         """Read each line into a message; resolve threads through `reply_to` where `thread` is absent."""
@@ -151,24 +190,11 @@ class JsonlThreadParser:
 
         explicit = {mid: _id(obj.get("thread")) for mid, obj, _ in rows}
         parent = {mid: draft.reply_to for mid, _, draft in rows}
-
-        def thread_of(mid: str) -> str:
-            # Follow reply_to up to a message that names its thread; the guard stops cycles.
-            current, visited = mid, set()
-            while current not in visited:
-                visited.add(current)
-                if current not in parent:
-                    return current  # a target outside the file: the nearest known ancestor
-                if explicit[current]:
-                    return explicit[current]  # type: ignore[return-value]
-                if not parent[current]:
-                    return current
-                current = parent[current]  # type: ignore[assignment]
-            return mid
+        threads = resolve_threads(parent, explicit)
 
         passages = []
         for mid, _, draft in rows:
-            draft.thread_id = thread_of(mid)
+            draft.thread_id = threads[mid]
             passages.append(draft)
         return Parsed(kind=self.kind, format=self.name, passages=passages, warnings=warnings)
 

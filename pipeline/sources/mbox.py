@@ -428,13 +428,15 @@ class MboxParser:
             group = threads.find(i)
             if group not in root_of or (not has_parent[i] and has_parent[root_of[group]]):
                 root_of[group] = i
-        result = []
-        for i in range(len(mails)):
-            root = mails[root_of[threads.find(i)]]
+        thread_id: dict[int, str] = {}  # root index -> thread id, hashed once per root (not per mail)
+        for root in root_of.values():
+            mail = mails[root]
             # A root without a Message-ID still needs a stable thread id: hash its bytes.
-            fallback = f"<mbox-{short_hash(root.from_line.decode('latin-1'), root.raw.decode('latin-1'))}>"
-            result.append(root.message_id or fallback)
-        return result, [root_of[threads.find(i)] != i for i in range(len(mails))]
+            thread_id[root] = mail.message_id or (
+                f"<mbox-{short_hash(mail.from_line.decode('latin-1'), mail.raw.decode('latin-1'))}>"
+            )
+        roots = [root_of[threads.find(i)] for i in range(len(mails))]
+        return [thread_id[r] for r in roots], [r != i for i, r in enumerate(roots)]
 
 
 PARSERS: list = [MboxParser()]

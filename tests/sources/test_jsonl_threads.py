@@ -10,7 +10,8 @@ import pytest
 
 from pipeline.models import SourceKind
 from pipeline.sources.base import DirBundle, FileBundle, MemoryBundle, ParseOptions, SourceError
-from pipeline.sources.jsonl_threads import PARSERS, JsonlThreadParser, parse_timestamp
+from pipeline.sources import detect
+from pipeline.sources.jsonl_threads import PARSERS, JsonlThreadParser, parse_timestamp, resolve_threads
 
 PARSER = JsonlThreadParser()
 
@@ -160,7 +161,8 @@ def test_sniff(fixtures: Path, corpus: Path) -> None:
     assert PARSER.sniff(_lines("", {"text": "hi", "reply_to": "x"}, name="CHAT.NDJSON"))
     assert PARSER.sniff(MemoryBundle("c.jsonl", {"": b'\xef\xbb\xbf{"text": "hi", "author": "a"}\n'}))
     assert not PARSER.sniff(_lines({"text": "hi", "author": "a"}, name="chat.json"))
-    assert not PARSER.sniff(_lines({"text": "hi"}))  # nothing that makes it a thread message
+    assert PARSER.sniff(_lines({"text": "hi"}))  # `text` is the one required field (README)
+    assert not PARSER.sniff(_lines({"text": 5, "id": 1}))
     assert not PARSER.sniff(_lines({"author": "a"}))
     # a .jsonl whose first line is not JSON is claimed, so it fails with the bad line's number
     assert PARSER.sniff(_lines("not json", {"text": "hi", "author": "a"}))
@@ -188,3 +190,46 @@ def test_parse_timestamp(value: Any, iso: str) -> None:
 def test_parse_timestamp_rejects(value: Any) -> None:
     with pytest.raises(ValueError):
         parse_timestamp(value)
+
+
+def test_id_and_text_only_is_a_message_file() -> None:
+    """The README asks for `text` only: a file of `{id, text}` lines is read, each its own thread."""
+    bundle = _lines({"id": 1, "text": "How do we rotate secrets?"}, {"id": "n2", "text": "Weekly, by a job."})
+    parser = detect(bundle)
+    assert parser.name == "jsonl-thread"
+    parsed = parser.parse(bundle, ParseOptions())
+    assert [(p.message_id, p.thread_id, p.text) for p in parsed.passages] == [
+        ("1", "1", "How do we rotate secrets?"),
+        ("n2", "n2", "Weekly, by a job."),
+    ]
+
+
+def test_resolve_threads_chains_cycles_and_missing_parents() -> None:
+    parent = {
+        "c": "b", "b": "a", "a": None,  # a chain, replies listed before their targets
+        "e": "d", "d": "out",  # d answers a message outside the file
+        "g": "f", "f": "r", "r": None,  # f names its thread: g inherits it, r does not
+        "x": "y", "y": "z", "z": "x",  # a cycle
+        "t": "x",  # a reply into the cycle
+    }  # fmt: skip
+    explicit = {mid: None for mid in parent} | {"f": "F"}
+    assert resolve_threads(parent, explicit) == {
+        "c": "a", "b": "a", "a": "a",
+        "e": "out", "d": "out",
+        "g": "F", "f": "F", "r": "r",
+        "x": "x", "y": "y", "z": "z", "t": "t",  # a chain that loops ends at the message itself
+    }  # fmt: skip
+
+
+def test_a_200k_deep_reply_chain_assembles() -> None:
+    """Deep chains are walked without recursion and each message once (the old walk was n²/2 steps)."""
+    depth = 200_000
+    parent = {f"m{i}": (f"m{i - 1}" if i else None) for i in range(depth)}
+    threads = resolve_threads(parent, dict.fromkeys(parent))
+    assert set(threads.values()) == {"m0"} and len(threads) == depth
+
+
+def test_a_deep_chain_in_a_file_parses_with_one_thread() -> None:
+    rows = [{"id": i, "text": f"reply {i}", **({"reply_to": i - 1} if i else {"thread": "root"})} for i in range(20_000)]
+    parsed = PARSER.parse(_lines(*reversed(rows)), ParseOptions())
+    assert {p.thread_id for p in parsed.passages} == {"root"} and len(parsed.passages) == 20_000
