@@ -20,8 +20,9 @@ Metrics (n = the denominator, always printed next to the figure):
   answer evidence at least one message of `answer_keys`.
 - **Answered-shown-open rate**: of the same units, the share whose candidate has no answer (open).
 - **Pattern precision**: of the pattern candidates whose first recommendation/item evidence lies in
-  a labelled document section (same source, same heading path once `{#anchor}`s, case and spacing are
-  normalised; a path may lack the outer headings) or transcript span (QMSum turn in [first, last];
+  a labelled document section (same source; the deepest gold section whose heading path, once
+  `{#anchor}`s, case and spacing are normalised, is a run of the passage's path — a section holds its
+  subsections, and either side may lack the outermost page-title heading) or transcript span (QMSum turn in [first, last];
   VTT cue start in [first, last]), the share whose section/span is labelled practice, checklist,
   decision or action.
 - **Wrong-merge rate**: every pair of distinct gold items folded into one FAQ artefact is a merge.
@@ -129,13 +130,23 @@ def _norm_path(path: Iterable[str]) -> tuple[str, ...]:
     return tuple(" ".join(_ANCHOR.sub("", h).split()).lower() for h in path if h.strip())
 
 
+def _depth_inside(gold: tuple[str, ...], path: tuple[str, ...]) -> int:
+    """How deep gold section `gold` is when it contains a passage under heading `path`, 0 when it does not.
+
+    A section contains its subsections; the product may add or drop the outermost (page title) heading.
+    """
+    for g in (gold, gold[1:]):
+        if g and any(path[i : i + len(g)] == g for i in range(len(path) - len(g) + 1)):
+            return len(gold)
+    return 0
+
+
 def _region_label(loc: dict[str, Any], sections: list[dict], spans: list[dict]) -> dict | None:
     if "section" in loc:
         path = _norm_path(loc["section"])
-        for s in sections:
-            gold = _norm_path(s["section"])
-            if s["source"] == loc["source"] and gold and (path[-len(gold):] == gold or gold[-len(path):] == path) and path:
-                return s
+        depth, best = max(((_depth_inside(_norm_path(s["section"]), path), i) for i, s in enumerate(sections)
+                           if s["source"] == loc["source"]), default=(0, -1))  # fmt: skip
+        return sections[best] if depth else None
     for s in spans:
         if s["source"] != loc["source"]:
             continue

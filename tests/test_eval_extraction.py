@@ -82,9 +82,14 @@ def test_pattern_precision_matches_sections_spans_and_cues():
         _pattern({"source": "meetings/qmsum/test.jsonl#3", "turn": 11}),
         _pattern({"source": "meetings/z.vtt", "time": 90.0}),
         _pattern({"source": "docs/a.md", "section": ["Elsewhere"]}),  # unlabelled: not scored
+        _pattern({"source": "docs/a.md", "section": ["Guide", "Do This", "Step one"]}),  # a subsection of a practice
+        _pattern({"source": "docs/a.md", "section": ["Guide", "Goals", "Practice inside"]}),  # deepest labelled section decides
     ]
     m = pattern_metrics(sections, spans, patterns, "dev")["pattern_precision"]
-    assert (m["hits"], m["n"]) == (2, 4)
+    assert (m["hits"], m["n"]) == (3, 6)
+    sections.append({"source": "docs/a.md", "section": ["Guide", "Goals", "Practice inside"], "label": "checklist", "split": "dev"})
+    m = pattern_metrics(sections, spans, patterns, "dev")["pattern_precision"]
+    assert (m["hits"], m["n"]) == (4, 6)
 
 
 def test_wrong_merges_come_from_pairs_and_known_distinct_items():
