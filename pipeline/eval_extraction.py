@@ -256,6 +256,15 @@ def score(gold: dict[str, list[dict]], unit_of: dict[tuple[str, str], str], outp
     return report
 
 
+def score_by_format(threads: list[dict], unit_of: dict[tuple[str, str], str], output: dict[str, Any]) -> dict[str, Any]:
+    """The FAQ metrics of each thread format alone (mbox, slack_xml, gitter, stackexchange), per split."""
+    faqs = [c for c in output["candidates"] if c["kind"] == "faq"]
+    return {
+        fmt: {split: faq_metrics([r for r in threads if r["format"] == fmt], unit_of, faqs, split) for split in SPLITS}
+        for fmt in sorted({r["format"] for r in threads})
+    }
+
+
 def evaluate_extraction(gold_dir: Path, corpus: Path, work: Path | None = None) -> dict[str, Any]:
     """Run the product over the gold's sources (in a temporary PRACTICE_HOME) and score it.
 
@@ -295,6 +304,7 @@ def evaluate_extraction(gold_dir: Path, corpus: Path, work: Path | None = None) 
             "seconds": output.get("seconds", {}),
         },
         "results": report,
+        "by_format": score_by_format(gold["threads"], unit_of, output),
         "seconds": round(time.monotonic() - started, 1),
     }
 
@@ -306,6 +316,9 @@ _ROWS = (
     ("pattern_precision", "pattern precision"), ("wrong_merge_rate", "wrong-merge rate"),
     ("same_pairs_merged", "same pairs merged"),
 )  # fmt: skip
+
+
+_FORMAT_COLUMNS = ("faq_precision", "faq_recall", "answer_accuracy", "answered_shown_open")
 
 
 def report_lines(report: dict[str, Any]) -> list[str]:
@@ -323,6 +336,14 @@ def report_lines(report: dict[str, Any]) -> list[str]:
             m = report["results"][split][key]
             cells.append(f"{m['value']:.3f} ({m['hits']}/{m['n']})" if m["value"] is not None else f"- (0/{m['n']})")
         lines.append(f"{label:36}{cells[0]:>18}{cells[1]:>18}")
+    if report.get("by_format"):
+        lines.append("by format: FAQ precision, recall, answer accuracy, answered shown open (dev | heldout)")
+    for fmt, res in report.get("by_format", {}).items():
+        cells = []
+        for split in SPLITS:
+            m = res[split]
+            cells.append(" ".join(f"{m[k]['value']:.2f}" if m[k]["value"] is not None else "-" for k in _FORMAT_COLUMNS))
+        lines.append(f"  {fmt:34}{cells[0]:>26}{cells[1]:>26}")
     for error in report["product"]["ingest_errors"]:
         lines.append(f"ingest failed: {error}")
     return lines

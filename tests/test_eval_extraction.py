@@ -174,3 +174,14 @@ def test_eval_extraction_on_a_slice_of_the_real_gold(tmp_path):
         assert res["faq_recall"]["n"] == questions
         assert res["faq_precision"]["n"] >= 1  # provenance maps the product's questions back to the gold threads
         assert res["pattern_precision"]["n"] == 0  # no section or span gold in the slice
+
+
+def test_faq_metrics_by_format_only_count_that_formats_units():
+    from pipeline.eval_extraction import score_by_format
+
+    other = {**_unit("7", True, ["7"], ["8"]), "source": "se/Posts.xml", "format": "stackexchange"}
+    unit_of = {**UNIT_OF, ("se/Posts.xml", "7"): "7", ("se/Posts.xml", "8"): "7"}
+    output = {"candidates": [_faq("c1", "<u1>", ["<u1r1>"]), _faq("c2", "7", [], source="se/Posts.xml")], "artefacts": []}
+    res = score_by_format([*THREADS, other], unit_of, output)
+    assert (res["mbox"]["dev"]["faq_recall"]["n"], res["mbox"]["dev"]["answered_shown_open"]["hits"]) == (2, 0)
+    assert (res["stackexchange"]["dev"]["faq_recall"]["n"], res["stackexchange"]["dev"]["answered_shown_open"]["hits"]) == (1, 1)
