@@ -1,4 +1,4 @@
-"""`practice eval`: measure extractors on real labelled data, side by side with baselines.
+"""`practice eval`: measure extractors on real labelled data, side by side with baselines (and on hand-labelled gold).
 
 Registered by pipeline/cli.py with ``main.add_command(eval_group)``.
 """
@@ -98,3 +98,21 @@ def answers(semeval: Path | None, stackexchange: Path | None, out: Path | None, 
         click.echo(json.dumps(payload, indent=2, ensure_ascii=False, default=str))
     else:
         click.echo("\n".join(lines))
+
+
+@eval_group.command("extraction")
+@click.option("--gold", "gold_dir", required=True, type=click.Path(path_type=Path, file_okay=False), help="Folder with threads/pairs/sections/spans.jsonl (bench/gold).")
+@click.option("--corpus", type=click.Path(path_type=Path, file_okay=False), default=None, help="Corpus root the gold's paths are relative to (default ../shared/corpus).")
+@click.option("--keep", type=click.Path(path_type=Path, file_okay=False), default=None, help="Keep the converted inputs and the product's store here.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def extraction(gold_dir: Path, corpus: Path | None, keep: Path | None, as_json: bool) -> None:
+    """Run the product over the gold's sources and print FAQ precision/recall, answer accuracy,
+    answered-shown-open, pattern precision and wrong-merge rate, for dev and heldout (see pipeline/eval_extraction.py)."""
+    from pipeline.eval_extraction import GoldError, evaluate_extraction, report_lines
+    from pipeline.gold_units import DEFAULT_CORPUS
+
+    try:
+        report = evaluate_extraction(gold_dir, corpus or DEFAULT_CORPUS, keep)
+    except GoldError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(json.dumps(report, indent=2, ensure_ascii=False) if as_json else "\n".join(report_lines(report)))
