@@ -31,6 +31,14 @@ def publish_task(settings: Settings, home: str | None, include_candidates: bool 
     return run_publish(settings, Path(home) if home else None, include_candidates).to_json()  # type: ignore[attr-defined]
 
 
+@task(name="check", cache_policy=NONE)
+def check_task(settings: Settings, home: str | None) -> dict[str, object]:
+    """Reconcile: report any drift between store and release (repairing is `practice check --repair`)."""
+    from pipeline.check import check_home
+
+    return check_home(settings, Path(home) if home else None).to_json()
+
+
 @flow(name="practice-run", log_prints=True)
 def run_flow(
     paths: list[str] | None = None,
@@ -54,12 +62,13 @@ def run_flow(
     extract = extract_candidates(settings.extract.extractors, settings.extract.llm_model, home)
     dedupe = dedupe_task(settings, home)
     publish = publish_task(settings, home, include_candidates)
+    check = check_task(settings, home)
     print(
         f"run: ingest {ingest.counts}; {extract['candidates_created']} candidates created; "
         f"{dedupe['folded']} folded, {dedupe['embeddings_computed']} + {publish['embeddings_computed']} embeddings; "
-        f"release {publish['release_id'] or 'unchanged'}"
+        f"release {publish['release_id'] or 'unchanged'}; {check['drift']} drift"
     )
-    return {"heal": heal, "ingest": ingest.to_json(), "extract": extract, "dedupe": dedupe, "publish": publish}
+    return {"heal": heal, "ingest": ingest.to_json(), "extract": extract, "dedupe": dedupe, "publish": publish, "check": check}
 
 
 def serve_scheduled(cron: str, config: str | None = None, timezone: str = "UTC") -> None:

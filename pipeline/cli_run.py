@@ -116,6 +116,8 @@ def run(
     click.echo(f"dedupe:  {ded['folded']} folded into {ded['created']} new / {ded['updated']} updated artefacts, {ded['stale']} stale")
     click.echo(f"publish: {'release ' + pub['release_id'] if pub['published'] else 'no new release (' + pub['reason'] + ')'}"
                f"; {pub['artefacts']} artefacts; embeddings computed: {ded['embeddings_computed'] + pub['embeddings_computed']}")
+    click.echo(f"check:   {report['check']['drift']} drift" + ("; `practice check --repair` mends what it can" if report["check"]["drift"] else ""))
+    _echo_check(report["check"], prefix="         ")
 
 
 @click.command()
@@ -165,4 +167,37 @@ def releases(rollback_to: str | None, as_json: bool) -> None:
         click.echo(f"{mark} {r['release_id']}  {r.get('created_at', '')}  {r.get('count', 0)} artefacts")
 
 
-COMMANDS = [dedupe, publish, run, schedule, releases]
+def _echo_check(report: dict[str, Any], prefix: str = "") -> None:
+    """One line per kind of drift, with its ids (the first ones) and whether --repair mends it."""
+    for kind, d in report["kinds"].items():
+        more = f" (+{d['count'] - len(d['ids'])} more)" if d["count"] > len(d["ids"]) else ""
+        click.echo(f"{prefix}drift {kind}: {d['count']}: {', '.join(d['ids'][:5])}{more}"
+                   + (f" [{d['details'][0]}]" if d["details"] else ""))  # fmt: skip
+        click.echo(f"{prefix}    --repair: {d['repair'] if d['repairable'] else 'cannot: ' + d['repair']}")
+
+
+@click.command()
+@CONFIG_OPTION
+@click.option("--repair", "repair_drift", is_flag=True, help="Repair what can be repaired, then check again.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def check(config: Path | None, repair_drift: bool, as_json: bool) -> None:
+    """Check that sources, passages, candidates, artefacts and the current release agree.
+
+    Exits with status 1 when drift remains (after --repair: drift it could not repair).
+    """
+    from pipeline.check import check_home
+
+    report = check_home(_settings(config), repair_drift=repair_drift).to_json()
+    if as_json:
+        _emit(report)
+    else:
+        for kind, n in report["repaired"].items():
+            click.echo(f"repaired {kind}: {n}")
+        _echo_check(report)
+        checked = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in report["checked"].items())
+        click.echo(f"check: {report['drift']} drift ({checked}; release {report['release_id'] or 'none'})")
+    if report["drift"]:
+        raise SystemExit(1)
+
+
+COMMANDS = [dedupe, publish, run, schedule, releases, check]

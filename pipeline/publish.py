@@ -91,11 +91,14 @@ def publish(
     include_candidates: bool = False,
     index_type: str = "exact",
     keep: int = 5,
+    force: bool = False,
 ) -> PublishReport:
     """Build a release from the publishable artefacts and make it current, unless it would equal the current one.
 
     The releases folder is reconciled first: a release a crash left unswitched is switched to
     (or discarded, and so rebuilt here, when it is incomplete), dead runs' build folders go.
+    `force` builds a new release even when nothing changed (`practice check --repair` replaces a
+    current release whose files no longer agree with its manifest).
     """
     from index.embeddings import embed_cached
     from index.release import build_release, latest_fingerprint, release_fingerprint
@@ -117,7 +120,7 @@ def publish(
     fingerprint = release_fingerprint(
         payloads, vectors, model_id, texts, index_type=index_type, include_candidates=include_candidates
     )
-    if fingerprint == latest_fingerprint(releases_root):
+    if not force and fingerprint == latest_fingerprint(releases_root):
         return PublishReport(False, None, len(artefacts), computed, "nothing changed since the current release", heal)
     manifest = build_release(
         releases_root, payloads, vectors, texts, model_id, index_type, include_candidates, keep=keep

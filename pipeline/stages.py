@@ -56,8 +56,10 @@ def run_dedupe(settings: Settings, home: Path | None = None) -> object:
         store.close()
 
 
-def run_publish(settings: Settings, home: Path | None = None, include_candidates: bool | None = None) -> object:
-    """Publish a release of the publishable artefacts (no new release when nothing changed)."""
+def run_publish(
+    settings: Settings, home: Path | None = None, include_candidates: bool | None = None, force: bool = False
+) -> object:
+    """Publish a release of the publishable artefacts (no new release when nothing changed, unless `force`)."""
     from index.embeddings import shared_embedder
     from pipeline.publish import publish
 
@@ -67,7 +69,7 @@ def run_publish(settings: Settings, home: Path | None = None, include_candidates
     try:
         return publish(
             store, embedder.encode, embedder.model_name, releases_root(home),
-            p.include_candidates if include_candidates is None else include_candidates, p.index, p.keep,
+            p.include_candidates if include_candidates is None else include_candidates, p.index, p.keep, force,
         )  # fmt: skip
     finally:
         store.close()
