@@ -40,13 +40,17 @@ def _cited(evidence_ids: Iterable[str], store: Store) -> dict[str, Passage]:
 def read_release(releases_root: Path) -> ReleaseView | None:
     """The current release as `ReleaseView` (None before the first publish)."""
     from index.keyword import PARAMS_FILE
-    from index.release import KEYWORD_DIR, PAYLOADS_FILE, VECTORS_FILE, ReleaseError, current_release_path, verify_release
+    from index.release import (
+        KEYWORD_DIR, PAYLOADS_FILE, VECTORS_FILE, ReleaseError, current_release_path, list_releases, verify_release,
+    )  # fmt: skip
     from index.vectors import load_index
 
     path = current_release_path(releases_root)
     if path is None:
         return None
     view = ReleaseView(release_id=path.name)
+    newest = list_releases(releases_root)
+    view.rolled_back = bool(newest) and newest[-1].release_id != path.name and (path / "manifest.json").is_file()
     try:
         view.manifest = verify_release(path).to_dict()
     except ReleaseError as exc:
@@ -92,7 +96,10 @@ def run_check(store: Store, releases_root: Path, include_candidates: bool = Fals
     report.drifts += check_artefacts(artefacts, {c.id for c in candidates}, passages)
     if view is not None:
         report.drifts += check_release_files(view)
-    if view is None or view.manifest:  # a missing release is one drift, not one per artefact it lacks
+    if view is not None and view.rolled_back:
+        # A deliberate step back: the store is ahead of it on purpose, and a repair must not undo it.
+        report.notes.append(f"release {view.release_id} is current by a rollback: what it serves is not compared with the store")
+    elif view is None or view.manifest:  # a missing release is one drift, not one per artefact it lacks
         report.drifts += check_published(view, artefacts, passages, include_candidates)
     report.checked = {
         "sources": len(sources), "passages": sum(counts.values()), "candidates": len(candidates),

@@ -194,6 +194,8 @@ def check(config: Path | None, repair_drift: bool, as_json: bool) -> None:
         for kind, n in report["repaired"].items():
             click.echo(f"repaired {kind}: {n}")
         _echo_check(report)
+        for note in report["notes"]:
+            click.echo(f"note: {note}")
         checked = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in report["checked"].items())
         click.echo(f"check: {report['drift']} drift ({checked}; release {report['release_id'] or 'none'})")
     if report["drift"]:

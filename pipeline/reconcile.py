@@ -75,6 +75,7 @@ class CheckReport:
     checked: dict[str, int] = field(default_factory=dict)  # how many of each thing were looked at
     repaired: dict[str, int] = field(default_factory=dict)  # filled by `practice check --repair`
     release_id: str | None = None
+    notes: list[str] = field(default_factory=list)  # checks skipped, and why
 
     @property
     def total(self) -> int:
@@ -87,7 +88,7 @@ class CheckReport:
         """The JSON shape of `practice check --json` and of the "check" key of `practice run --json`."""
         return {
             "drift": self.total, "kinds": {d.kind: d.to_json() for d in self.drifts},
-            "checked": self.checked, "release_id": self.release_id, "repaired": self.repaired,
+            "checked": self.checked, "release_id": self.release_id, "repaired": self.repaired, "notes": self.notes,
         }  # fmt: skip
 
 
@@ -186,6 +187,7 @@ class ReleaseView:
     payloads: list[dict[str, Any]] = field(default_factory=list)  # id, kind, status, visibility per row
     vector_ids: list[int] = field(default_factory=list)  # the vector index's id map, in order
     keyword_sizes: dict[str, int] = field(default_factory=dict)  # documents per keyword-index file that says
+    rolled_back: bool = False  # a newer release exists: someone rolled back on purpose
 
 
 def check_release_files(view: ReleaseView) -> list[Drift]:

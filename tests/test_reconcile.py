@@ -200,3 +200,37 @@ def test_an_approved_artefact_missing_from_the_release(world: World) -> None:
     world.store.save_artefacts([world.artefact("A2").model_copy(update={"status": ArtefactStatus.approved})])
     assert world.check() == {"publishable_not_published": ["A2"]}
     assert world.repair() == {}
+
+
+def test_a_rollback_is_not_drift_and_repair_does_not_undo_it(world: World) -> None:
+    from index.release import rollback
+
+    first = world.release().name
+    world.store.save_artefacts([world.artefact("A2").model_copy(update={"status": ArtefactStatus.approved})])
+    assert world.publish().published  # type: ignore[attr-defined]
+    rollback(world.root, first)
+    report = run_check(world.store, world.root)
+    assert report.drifts == [] and report.notes  # the store is ahead of the release on purpose
+    assert world.repair() == {} and world.release().name == first
+
+
+def test_practice_check_command(world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+    from pipeline.store_sqlite import SQLiteStore
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("PRACTICE_HOME", str(home))
+    monkeypatch.delenv("PRACTICE_DATABASE_URL", raising=False)
+    home.mkdir()
+    store = SQLiteStore(home / "practice.sqlite3")
+    World(store, home / "releases")
+    result = CliRunner().invoke(main, ["check", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["drift"] == 0
+    store.replace_candidates(world.b.id, "threads", "h2", [])
+    store.close()
+    result = CliRunner().invoke(main, ["check"])
+    assert result.exit_code == 1
+    assert "drift artefact_not_stale: 1: A2" in result.output and "--repair: the artefact is refreshed" in result.output
