@@ -90,7 +90,7 @@ def run_check(store: Store, releases_root: Path, include_candidates: bool = Fals
     view = read_release(releases_root)
     if view is not None and "include_candidates" in view.manifest:
         include_candidates = bool(view.manifest["include_candidates"])
-    report = CheckReport(release_id=view.release_id if view else None)
+    report = CheckReport(release_id=view.release_id if view else None, include_candidates=include_candidates)
     report.drifts += check_passages(sources, counts)
     report.drifts += check_candidates(candidates, {s.id: s for s in sources}, passages)
     report.drifts += check_artefacts(artefacts, {c.id for c in candidates}, passages)
@@ -109,23 +109,25 @@ def run_check(store: Store, releases_root: Path, include_candidates: bool = Fals
 
 
 def repair(
-    store: Store, releases_root: Path, republish: Callable[[], Any], include_candidates: bool = False
+    store: Store, releases_root: Path, republish: Callable[[bool], Any], include_candidates: bool = False
 ) -> CheckReport:
     """Repair every repairable drift, in dependency order, and return a fresh check.
 
     Sources and passages first, then candidates, then artefacts (re-checked after the candidates
     went), and last the release: releases are immutable, so a wrong one is replaced by a new one
-    built by `republish` (the normal publish, forced past its nothing-changed shortcut).
+    built by `republish(include_candidates)` (the normal publish, forced past its nothing-changed
+    shortcut), serving what the current release served: candidates too if it did.
     """
     repaired: dict[str, int] = {}
     found = run_check(store, releases_root, include_candidates).by_kind()
     _repair_store(store, found, repaired)
     found = run_check(store, releases_root, include_candidates).by_kind()  # artefacts may have lost members
     _repair_artefacts(store, found, repaired)
-    found = run_check(store, releases_root, include_candidates).by_kind()
+    last = run_check(store, releases_root, include_candidates)
+    found = last.by_kind()
     release_drift = [k for k in found if k in RELEASE_KINDS]
     if release_drift:
-        republish()
+        republish(last.include_candidates)
         for k in release_drift:
             repaired[k] = repaired.get(k, 0) + len(found[k].ids)
     report = run_check(store, releases_root, include_candidates)
@@ -198,6 +200,6 @@ def check_home(settings: Any, home: Path | None = None, repair_drift: bool = Fal
     try:
         if not repair_drift:
             return run_check(store, root, include)
-        return repair(store, root, lambda: run_publish(settings, home, force=True), include)
+        return repair(store, root, lambda candidates: run_publish(settings, home, candidates, force=True), include)
     finally:
         store.close()

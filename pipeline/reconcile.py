@@ -76,6 +76,7 @@ class CheckReport:
     repaired: dict[str, int] = field(default_factory=dict)  # filled by `practice check --repair`
     release_id: str | None = None
     notes: list[str] = field(default_factory=list)  # checks skipped, and why
+    include_candidates: bool = False  # what the release serves besides approved artefacts (its manifest says)
 
     @property
     def total(self) -> int:

@@ -48,9 +48,9 @@ class World:
         store.save_artefacts([a1, a2])
         assert self.publish().published
 
-    def publish(self, force: bool = False) -> object:
+    def publish(self, force: bool = False, include_candidates: bool = False) -> object:
         """The normal publish stage (fake embedder): the only way releases are built."""
-        return publish(self.store, embed, "fake", self.root, force=force)
+        return publish(self.store, embed, "fake", self.root, include_candidates, force=force)
 
     def check(self) -> dict[str, list[str]]:
         """Drift kind -> ids."""
@@ -58,7 +58,7 @@ class World:
 
     def repair(self) -> dict[str, list[str]]:
         """Repair, then the drift left by kind (empty when all is well)."""
-        return {d.kind: d.ids for d in repair(self.store, self.root, lambda: self.publish(force=True)).drifts}
+        return {d.kind: d.ids for d in repair(self.store, self.root, lambda candidates: self.publish(True, candidates)).drifts}
 
     def artefact(self, aid: str) -> Artefact:
         found = self.store.get_artefact(aid)
@@ -234,3 +234,44 @@ def test_practice_check_command(world: World, tmp_path: Path, monkeypatch: pytes
     result = CliRunner().invoke(main, ["check"])
     assert result.exit_code == 1
     assert "drift artefact_not_stale: 1: A2" in result.output and "--repair: the artefact is refreshed" in result.output
+
+
+def test_a_release_with_candidates_is_rebuilt_with_candidates(world: World) -> None:
+    assert world.publish(include_candidates=True).published  # type: ignore[attr-defined]
+    with open(world.release() / "payloads.jsonl", "a") as fh:
+        fh.write("\n")  # a checksum that no longer holds; the payloads themselves still read the same
+    assert world.check() == {"release_corrupt": [world.release().name]}
+    assert world.repair() == {}
+    assert json.loads((world.release() / "manifest.json").read_text())["count"] == 2  # A1 and the candidate A2
+
+
+def test_the_real_stages_leave_no_drift_and_a_half_done_run_is_repaired(tmp_path: Path) -> None:
+    """Ingest → extract → dedupe → publish (fake extractor and embedder): 0 drift after each full
+    pass; a pass stopped after ingest removed a source leaves drift that --repair mends."""
+    from pipeline.artefacts import dedupe
+    from pipeline.extract import extract_all
+    from pipeline.ingest import ingest_paths
+    from pipeline.store import SQLiteStore
+    from tests.extractors.test_threads_extractor import fake_embed
+    from tests.test_artefacts import THRESHOLDS, QuestionPerMessage, _opts, write_thread
+
+    src, root = tmp_path / "src", tmp_path / "releases"
+    src.mkdir()
+    write_thread(src / "payments.jsonl", [("ana", "how do we quarantine flaky tests"), ("bo", "terraform state locking")])
+    write_thread(src / "search.jsonl", [("cy", "how do we quarantine flaky tests"), ("di", "remote retrospectives")])
+    store = SQLiteStore(tmp_path / "practice.sqlite3")
+    ingest_paths(store, [src], _opts("payments"))
+    extract_all(store, [QuestionPerMessage()])
+    dedupe(store, fake_embed, "fake-bow", THRESHOLDS)
+    publish(store, fake_embed, "fake-bow", root, include_candidates=True)
+    assert run_check(store, root).drifts == []
+
+    (src / "search.jsonl").unlink()
+    ingest_paths(store, [src], prune_missing=True)  # the run stops here: no dedupe, no publish
+    found = {d.kind: d.ids for d in run_check(store, root).drifts}
+    retro = next(a.id for a in store.artefacts() if "retrospectives" in (a.question or ""))
+    assert found["artefact_not_stale"] == [retro] and retro in found["published_not_publishable"]
+    report = repair(store, root, lambda c: publish(store, fake_embed, "fake-bow", root, c, force=True))
+    assert report.drifts == [] and report.repaired["artefact_not_stale"] == 1
+    assert store.get_artefact(retro).status == ArtefactStatus.stale  # type: ignore[union-attr]
+    store.close()
