@@ -35,6 +35,7 @@ def test_second_run_is_free_and_removed_sources_leave_the_index(tmp_path: Path) 
         first = run_flow(paths=[str(src)], community="platform", home=str(home), include_candidates=True)
         assert first["extract"]["candidates_created"] > 20
         assert first["publish"]["published"] and first["dedupe"]["embeddings_computed"] > 0
+        assert first["check"]["drift"] == 0 and first["check"]["checked"]["release_payloads"] > 0
 
         second = run_flow(paths=[str(src)], community="platform", home=str(home), include_candidates=True)
         assert second["ingest"]["counts"]["unchanged"] == first["ingest"]["counts"]["new"]
@@ -54,6 +55,7 @@ def test_second_run_is_free_and_removed_sources_leave_the_index(tmp_path: Path) 
         assert third["ingest"]["counts"]["removed"] == 3
         assert third["dedupe"]["stale"] >= len(doc_only) > 0
         assert third["publish"]["published"]
+        assert third["check"]["drift"] == 0  # the removal reconciled within the run
 
     store = open_store(home)
     assert store.get_artefact(thread_faq.id).status == ArtefactStatus.approved  # reviewer work kept
