@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from index.dedupe import DedupItem, plan_dedup
+from index.refold import FOLD_VERSION
 from pipeline.models import (
     Artefact,
     ArtefactStatus,
@@ -58,6 +59,7 @@ class DedupeReport:
     updated: int = 0  # existing artefacts that gained or lost evidence
     stale: int = 0  # artefacts left with no evidence
     suggestions: int = 0
+    refold_left: int = 0  # members that left an artefact in a re-fold (each suggested back to it)
     embeddings_computed: int = 0
     by_kind: dict[str, int] = field(default_factory=dict)
 
@@ -66,13 +68,61 @@ class DedupeReport:
         return asdict(self)
 
 
-def compare_text(kind: CandidateKind, title: str, body: str) -> str:
-    """What dedup embeds: the question of a FAQ (not its answer); name and recommendation of a pattern."""
+def compare_text(kind: CandidateKind, title: str, body: str, problem: str | None = None) -> str:
+    """What dedup embeds: the question of a FAQ (not its answer); name and recommendation of a pattern.
+
+    A FAQ question too generic to stand alone ("Any ideas?") is compared through the problem
+    statement its extractor gave (`problem`), placed before it."""
     from index.duplicates import embedding_text_for
+    from index.fold_rules import is_generic_question
 
     if kind == CandidateKind.faq:
+        if problem and problem.strip() and is_generic_question(title):
+            title = f"{problem.strip()} {title}"
         return embedding_text_for("faq", title, None)
     return embedding_text_for("pattern", title, body)
+
+
+def dedup_item(
+    kind: CandidateKind, item_id: str, is_artefact: bool, text: str, conversations: frozenset[str], linked: bool = True
+) -> DedupItem:
+    """One comparable item; a FAQ whose compared text is still a generic question is flagged so."""
+    from index.fold_rules import is_generic_question
+
+    generic = kind == CandidateKind.faq and is_generic_question(text)
+    return DedupItem(item_id, is_artefact, text, conversations, generic, linked)
+
+
+def conversations_of(
+    candidates: Iterable[Candidate], passages: dict[str, Passage], sources: dict[str, Source]
+) -> dict[str, frozenset[str]]:
+    """The conversation (thread, meeting, document) each candidate comes from, by candidate id.
+
+    Read from its question evidence (else its first evidence): ``index.fold_rules.conversation_key``.
+    """
+    from index.fold_rules import conversation_key
+
+    out: dict[str, frozenset[str]] = {}
+    for c in candidates:
+        ev = next((e for e in c.evidence if e.role == "question"), c.evidence[0] if c.evidence else None)
+        p = passages.get(ev.passage_id) if ev else None
+        src = sources.get(c.source_id)
+        kind = src.kind.value if src and src.kind else None
+        if p is None:
+            out[c.id] = frozenset({c.source_id}) if kind == "document" else frozenset()
+        else:
+            out[c.id] = frozenset({conversation_key(c.source_id, p.thread_id, p.message_id or p.id, kind)})
+    return out
+
+
+def evidence_passage_ids(candidates: Iterable[Candidate]) -> list[str]:
+    """The passage ids a candidate's conversation is read from (see `conversations_of`)."""
+    out = []
+    for c in candidates:
+        ev = next((e for e in c.evidence if e.role == "question"), c.evidence[0] if c.evidence else None)
+        if ev:
+            out.append(ev.passage_id)
+    return out
 
 
 def duplicate_pair_scorer(
@@ -139,7 +189,8 @@ def union_evidence(candidates: Iterable[Candidate]) -> list[Evidence]:
 
 
 def support_of(candidates: list[Candidate], passages: dict[str, Passage], sources: dict[str, Source]) -> Support:
-    """Distinct candidates, sources, authors and communities behind an artefact."""
+    """Distinct candidates, conversations (threads, meetings, documents), sources, authors and
+    communities behind an artefact. `passages` should hold the candidates' evidence passages."""
     authors = {
         passages[e.passage_id].author
         for c in candidates
@@ -148,7 +199,11 @@ def support_of(candidates: list[Candidate], passages: dict[str, Passage], source
     }
     source_ids = {c.source_id for c in candidates}
     communities = {sources[s].community for s in source_ids if s in sources and sources[s].community}
-    return Support(candidates=len(candidates), sources=len(source_ids), authors=len(authors), communities=len(communities))
+    conversations = set().union(*conversations_of(candidates, passages, sources).values()) if candidates else set()
+    return Support(
+        candidates=len(candidates), conversations=len(conversations), sources=len(source_ids),
+        authors=len(authors), communities=len(communities),
+    )  # fmt: skip
 
 
 def visibility_of(source_ids: Iterable[str], sources: dict[str, Source]) -> str:
@@ -204,9 +259,10 @@ def dedupe(
     thresholds: Thresholds,
     score_pairs: Callable[..., Callable[[np.ndarray, np.ndarray], np.ndarray]] | None = None,
 ) -> DedupeReport:
-    """Fold unassigned candidates into artefacts and refresh artefacts whose candidates went away."""
-    from index.embeddings import embed_cached
+    """Fold unassigned candidates into artefacts and refresh artefacts whose candidates went away.
 
+    On the first run after the grouping rules change (``index.refold.FOLD_VERSION``), existing
+    artefacts are re-folded first: members that no longer belong leave (``pipeline.refold``)."""
     report = DedupeReport()
     sources = {s.id: s for s in store.list_sources()}
     live = {c.id: c for c in store.candidates()}
@@ -221,6 +277,22 @@ def dedupe(
 
     # 2. New candidates are compared with each other and with existing artefacts, per kind.
     unassigned = store.unassigned_candidates()
+    fold_state = store.cache("dedupe")
+    refold = fold_state.get("fold_version") != FOLD_VERSION
+    conv: dict[str, frozenset[str]] = {}
+    if unassigned or refold:  # nothing to compare otherwise: an unchanged run reads no passages
+        conv_passages = store.passages_by_id(evidence_passage_ids([*unassigned, *live.values()]))
+        conv = conversations_of([*unassigned, *live.values()], conv_passages, sources)
+    left_from: dict[str, tuple[str, float]] = {}  # candidate -> (artefact it left, score) in a re-fold
+    if refold:
+        from pipeline.refold import refold_existing
+
+        left_from = refold_existing(
+            store, artefacts, changed, live, conv, lambda kind, items, answers: _pair_scorer(
+                store, embed, model_id, thresholds, score_pairs, kind, items, answers, report
+            ), thresholds,
+        )  # fmt: skip
+        unassigned = [*unassigned, *(live[c] for c in left_from)]
     groups: list[tuple[str | None, list[Candidate]]] = []
     suggestions: list[tuple[str, str, float]] = []
     for kind in CandidateKind:
@@ -228,34 +300,11 @@ def dedupe(
         if not fresh:
             continue
         existing = [a for a in artefacts.values() if a.kind == kind]
-        items, answers = [], []  # answers: the FAQ answer behind each item (aligned with items)
-        for a in existing:
-            texts = {compare_text(kind, a.title, a.body): a.body}
-            for c in a.candidate_ids:
-                if c in live:
-                    texts.setdefault(compare_text(kind, live[c].title, live[c].body), live[c].body)
-            items += [DedupItem(a.id, True, t) for t in sorted(texts)]
-            answers += [texts[t] for t in sorted(texts)]
-        items += [DedupItem(c.id, False, compare_text(kind, c.title, c.body)) for c in fresh]
+        items, answers = artefact_items(kind, existing, live, conv)
+        items += [dedup_item(kind, c.id, False, compare_text(kind, c.title, c.body, c.problem), conv.get(c.id, frozenset())) for c in fresh]
         answers += [c.body for c in fresh]
-        vectors, computed = embed_cached(
-            [it.text for it in items], embed, model_id, store.get_embeddings, store.put_embeddings
-        )
-        report.embeddings_computed += computed
         merge, suggest = thresholds.for_kind(kind)
-        answer_vectors = has_answer = None
-        if kind == CandidateKind.faq and score_pairs:
-            from index.answer_agreement import answer_text_for
-
-            answer_texts = [answer_text_for(x) for x in answers]
-            has_answer = np.array([bool(t) for t in answer_texts], dtype=bool)
-            answered = [t for t in answer_texts if t]
-            answer_vectors = np.zeros_like(vectors)
-            if answered:
-                av, computed = embed_cached(answered, embed, model_id, store.get_embeddings, store.put_embeddings)
-                answer_vectors[has_answer] = av
-                report.embeddings_computed += computed
-        scorer = score_pairs(kind, items, vectors, answer_vectors, has_answer, merge) if score_pairs else None
+        vectors, scorer = _pair_scorer(store, embed, model_id, thresholds, score_pairs, kind, items, answers, report)
         plan = plan_dedup(items, vectors, merge, suggest, scorer)
         by_id = {c.id: c for c in fresh}
         for group in plan.groups:
@@ -294,11 +343,68 @@ def dedupe(
     store.save_artefacts(refreshed)
 
     # Suggestions name candidates or artefacts; store them between artefacts.
+    # A member that left its artefact in a re-fold is suggested back to that artefact's reviewer.
+    suggestions += [(artefact_id, c, s) for c, (artefact_id, s) in left_from.items()]
+    report.refold_left = len(left_from)
     pairs = [(member_of.get(x, x), member_of.get(y, y), s) for x, y, s in suggestions]
     pairs = [(x, y, s) for x, y, s in pairs if x != y]
     store.replace_suggestions(_keep_live_suggestions(store.suggestions(), pairs, live_ids=set(artefacts) | set(member_of.values())))
     report.suggestions = len(pairs)
+    if refold:
+        fold_state["fold_version"] = FOLD_VERSION
     return report
+
+
+def artefact_items(
+    kind: CandidateKind, existing: list[Artefact], live: dict[str, Candidate], conv: dict[str, frozenset[str]]
+) -> tuple[list[DedupItem], list[str]]:
+    """The items of existing artefacts (their canonical text and each live member's text) and the
+    FAQ answer behind each. The canonical text speaks for all of the artefact's conversations."""
+    items: list[DedupItem] = []
+    answers: list[str] = []
+    for a in existing:
+        members = [live[c] for c in a.candidate_ids if c in live]
+        convs = frozenset().union(*(conv.get(c.id, frozenset()) for c in members))
+        # A reviewer's text is vouched for by the reviewer: joining is checked against the members.
+        texts = {(compare_text(kind, a.title, a.body, a.problem), convs): (a.body, a.status not in REVIEWED)}
+        for c in members:
+            texts.setdefault((compare_text(kind, c.title, c.body, c.problem), conv.get(c.id, frozenset())), (c.body, True))
+        for (text, convs_of_text), (body, linked) in sorted(texts.items(), key=lambda kv: (kv[0][0], sorted(kv[0][1]))):
+            items.append(dedup_item(kind, a.id, True, text, convs_of_text, linked))
+            answers.append(body)
+    return items, answers
+
+
+def _pair_scorer(
+    store: Store,
+    embed: Callable[[list[str]], np.ndarray],
+    model_id: str,
+    thresholds: Thresholds,
+    score_pairs: Callable[..., Callable[[np.ndarray, np.ndarray], np.ndarray]] | None,
+    kind: CandidateKind,
+    items: list[DedupItem],
+    answers: list[str],
+    report: DedupeReport,
+) -> tuple[np.ndarray, Callable[[np.ndarray, np.ndarray], np.ndarray] | None]:
+    """The items' vectors (cached embeddings) and the pair scorer over their rows (None: cosine)."""
+    from index.embeddings import embed_cached
+
+    vectors, computed = embed_cached([it.text for it in items], embed, model_id, store.get_embeddings, store.put_embeddings)
+    report.embeddings_computed += computed
+    merge, _ = thresholds.for_kind(kind)
+    answer_vectors = has_answer = None
+    if kind == CandidateKind.faq and score_pairs:
+        from index.answer_agreement import answer_text_for
+
+        answer_texts = [answer_text_for(x) for x in answers]
+        has_answer = np.array([bool(t) for t in answer_texts], dtype=bool)
+        answered = [t for t in answer_texts if t]
+        answer_vectors = np.zeros_like(vectors)
+        if answered:
+            av, computed = embed_cached(answered, embed, model_id, store.get_embeddings, store.put_embeddings)
+            answer_vectors[has_answer] = av
+            report.embeddings_computed += computed
+    return vectors, (score_pairs(kind, items, vectors, answer_vectors, has_answer, merge) if score_pairs else None)
 
 
 def _keep_live_suggestions(
