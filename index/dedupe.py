@@ -257,7 +257,7 @@ def plan_dedup(
     else:
         scores = _row_dots(vectors, ra, rb)
 
-    scorer = _PairScores(items, vectors, score_pairs, dict(zip(zip(ra.tolist(), rb.tolist()), scores.tolist())))
+    scorer = _PairScores(vectors, score_pairs, dict(zip(zip(ra.tolist(), rb.tolist()), scores.tolist())))
     groups = _Groups(items, scorer, merge_threshold)
     band: list[tuple[int, int, float]] = []
     # Strongest pairs first, so a candidate between two artefacts joins the closer one; pairs
@@ -292,10 +292,8 @@ class _PairScores:
     """The duplicate score of any two rows: the neighbour pairs' scores, others computed on demand
     (a group grows past k members, so two of its members need not be each other's neighbours)."""
 
-    def __init__(
-        self, items: Sequence[DedupItem], vectors: np.ndarray, score_pairs: PairScorer | None, known: dict[tuple[int, int], float]
-    ) -> None:
-        self.items, self.vectors, self.score_pairs, self.known = items, vectors, score_pairs, known
+    def __init__(self, vectors: np.ndarray, score_pairs: PairScorer | None, known: dict[tuple[int, int], float]) -> None:
+        self.vectors, self.score_pairs, self.known = vectors, score_pairs, known
 
     def all_at_least(self, pairs: list[tuple[int, int]], threshold: float) -> bool:
         """Whether every (row, row) pair scores at least `threshold` (each pair scored once, then remembered)."""

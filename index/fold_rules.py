@@ -21,7 +21,6 @@ are refused however close they score, because the score cannot see what makes th
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from typing import Protocol
 
 from index.duplicates import char_similarity, content_words
@@ -107,10 +106,3 @@ def may_fold(a: FoldFacts, b: FoldFacts) -> bool:
         return near_identical(a.text, b.text)
     return True
 
-
-def shared_conversations(items: Iterable[FoldFacts]) -> frozenset[str]:
-    """The union of the items' conversations (an artefact's canonical text speaks for all of them)."""
-    out: set[str] = set()
-    for it in items:
-        out |= it.conversations
-    return frozenset(out)

@@ -16,7 +16,8 @@ import numpy as np
 
 from index.dedupe import DedupItem
 from index.refold import refold_members
-from pipeline.artefacts import REVIEWED, Thresholds, compare_text, dedup_item, form_score
+from pipeline.artefacts import Thresholds, form_score
+from pipeline.dedup_items import REVIEWED, compare_text, dedup_item
 from pipeline.models import Artefact, ArtefactStatus, Candidate, CandidateKind
 from pipeline.store import Store
 
