@@ -82,8 +82,9 @@ def artefact_items(
     for a in existing:
         members = [live[c] for c in a.candidate_ids if c in live]
         convs = frozenset().union(*(conv.get(c.id, frozenset()) for c in members))
-        # A reviewer's text is vouched for by the reviewer: joining is checked against the members.
-        texts = {(compare_text(kind, a.title, a.body, a.problem), convs): (a.body, a.status not in REVIEWED)}
+        # A reviewer's text (approved, or edited) is vouched for by the reviewer: joining is checked
+        # against the members.
+        texts = {(compare_text(kind, a.title, a.body, a.problem), convs): (a.body, a.status not in REVIEWED and not a.text_edited)}
         for c in members:
             texts.setdefault((compare_text(kind, c.title, c.body, c.problem), conv.get(c.id, frozenset())), (c.body, True))
         for (text, convs_of_text), (body, linked) in sorted(texts.items(), key=lambda kv: (kv[0][0], sorted(kv[0][1]))):
