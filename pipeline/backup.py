@@ -72,6 +72,7 @@ def backup(dest: Path, home: Path | None = None) -> dict[str, Any]:
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise BackupError(f"{dest}: not an empty folder; a backup goes into a new or empty one")
     kind, where = store_location(home)
+    pg_dump = pg_tool("pg_dump") if kind == "postgresql" else ""  # before anything is written
     dest.mkdir(parents=True, exist_ok=True)
     target = dest / DATABASE_FILE[kind]
     if kind == "sqlite":
@@ -80,7 +81,7 @@ def backup(dest: Path, home: Path | None = None) -> dict[str, Any]:
         with closing(sqlite3.connect(target)) as copy, copy:
             copy.execute("DELETE FROM leases")  # the lease of the run taking the backup
     else:
-        _pg([pg_tool("pg_dump"), "--format=custom", "--no-owner", "--exclude-table-data=leases", "--file", str(target), "--dbname", where])
+        _pg([pg_dump, "--format=custom", "--no-owner", "--exclude-table-data=leases", "--file", str(target), "--dbname", where])
     root = releases_root(home)
     if root.is_dir():
         shutil.copytree(root, dest / RELEASES, symlinks=True)
