@@ -52,3 +52,20 @@ def test_a_second_run_on_the_same_store_refuses_and_the_first_finishes_cleanly(t
     out, err = first.communicate(timeout=1800)
     assert first.returncode == 0, err
     assert "publish: release" in out and "failed:" not in out and "Traceback" not in err
+
+
+def test_a_scheduled_run_takes_the_lease_inside_the_flow(tmp_path: Path) -> None:
+    """`practice schedule` serves `run_flow` with `lease_wait`: a held store stops it before any work."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    from flows.run import run_flow
+    from pipeline.lease import StoreBusy
+    from pipeline.store_base import Lease
+    from pipeline.store_sqlite import SQLiteStore
+
+    home = tmp_path / "home"
+    store = SQLiteStore(home / "practice.sqlite3")
+    store.acquire_lease(Lease("writer", "run-busy", "elsewhere", 4242, 1000.0, 4102444800.0), now=0.0)
+    with prefect_test_harness(), pytest.raises(StoreBusy, match="run run-busy on host elsewhere"):
+        run_flow(paths=[str(DOC)], community="platform", home=str(home), lease_wait=0)
+    assert store.list_sources() == []
