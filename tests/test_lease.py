@@ -121,3 +121,21 @@ def test_the_heartbeat_stops_when_another_run_took_the_lease(db: Path, capsys: p
     lease_mod._heartbeat(store, mine, 60.0, _Beats(5))  # type: ignore[arg-type]
     assert "run-a lost the writer lease" in capsys.readouterr().err
     assert store.current_lease("writer").holder == "run-b"  # type: ignore[union-attr]
+
+
+def test_review_actions_go_through_while_a_run_holds_the_lease(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+    from pipeline.models import ArtefactStatus
+    from tests.store.data import artefact
+
+    monkeypatch.setenv("PRACTICE_HOME", str(tmp_path))
+    monkeypatch.delenv("PRACTICE_DATABASE_URL", raising=False)
+    db = tmp_path / "practice.sqlite3"
+    SQLiteStore(db).save_artefacts([artefact("A1")])
+    _plant(db, "run-busy", "elsewhere", 4242, expires_at=4102444800.0)
+    result = CliRunner().invoke(main, ["review", "reject", "A1", "--reason", "duplicate of the wiki page", "--as", "rita"])
+    assert result.exit_code == 0, result.output
+    assert SQLiteStore(db).get_artefact("A1").status == ArtefactStatus.rejected  # type: ignore[union-attr]
+    assert SQLiteStore(db).current_lease("writer").holder == "run-busy"  # type: ignore[union-attr]
