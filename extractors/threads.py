@@ -63,13 +63,8 @@ class ThreadExtractor:
             question, context = _question_and_context(root)
             if not question:
                 continue
-            if root.element_type != "question":  # a Q&A site's question is a question by design
-                worth = faq_worthiness(question, _post_text(root))
-                result.decisions.append({"passage_id": root.id, "question": question, "keep": worth.keep,
-                                         "score": worth.score, "features": worth.features})  # fmt: skip
-                if not worth.keep:
-                    log.debug("not a FAQ candidate (score %.2f %s): %s", worth.score, worth.features, question[:80])
-                    continue
+            if not _worth_keeping(root, question, result):
+                continue
             ids = {p.message_id: p.id for p in thread if p.message_id}
             replies = [_as_reply(p, i, ids) for i, p in enumerate(rest, start=1)]
             ranked = rank_replies(_post_text(root), root.author, replies, self.embed) if replies else []
@@ -104,6 +99,20 @@ class ThreadExtractor:
             extractor_version=self.version,
             confidence=_confidence(best),
         )
+
+
+def _worth_keeping(root: Passage, question: str, result: ExtractionResult) -> bool:
+    """The FAQ-worthiness decision for a thread, recorded on `result.decisions` and logged.
+    A Q&A site's question is a question by design and is always kept."""
+    if root.element_type == "question":
+        return True
+    worth = faq_worthiness(question, _post_text(root))
+    result.decisions.append(
+        {"passage_id": root.id, "question": question, "keep": worth.keep, "score": worth.score, "features": worth.features}
+    )
+    if not worth.keep:
+        log.debug("not a FAQ candidate (score %.2f %s): %s", worth.score, worth.features, question[:80])
+    return worth.keep
 
 
 def group_threads(passages: list[Passage]) -> list[list[Passage]]:
