@@ -21,7 +21,8 @@ from pipeline.text import content_words, has_question_mark, is_generic_question,
 __all__ = ["WEIGHTS", "Worthiness", "faq_worthiness"]
 
 _OUTAGE = re.compile(
-    r"\bis\s+it\s+(?:just|only)\s+me\b|\b(?:just|only)\s+me\s+or\b|\bis\s+[\w.\-]+\s+(?:down|offline|broken)\b"
+    r"\bis\s+it\s+(?:just|only)\s+me\b|\b(?:just|only)\s+me\s+or\b"
+    r"|\bis\s+(?:the\s+)?[\w.\-]+(?:\s+(?:site|server|service|system))?\W{0,2}\s+\W?(?:down|offline|broken|dead)\b"
     r"|\b(?:down|offline)\s+for\s+(?:anyone|everyone|everybody)\b|\banyone\s+else\s+(?:seeing|having|getting)\b"
     r"|\b(?:site|server|service|website|build\s+farm)\s+(?:is\s+)?(?:down|unreachable)\b",
     re.IGNORECASE,
@@ -46,7 +47,7 @@ _SOCIAL = re.compile(
 )
 _TECHNICAL = re.compile(
     r"`|\b\w+\(\)|\b(?:error|warning|note|fails?|failed|failing|crash\w*|exception|traceback|segfault|compile\w*|install\w*"
-    r"|version|package|function|library|build\w*|config\w*|deploy\w*|test\w*|debug\w*)\b|\b\d+\.\d+",
+    r"|versions?|packages?|functions?|librar(?:y|ies)|build\w*|config\w*|deploy\w*|test\w*|debug\w*)\b|\b\d+\.\d+",
     re.IGNORECASE,
 )
 
@@ -61,6 +62,15 @@ WEIGHTS: dict[str, float] = {
     "logistics": -0.8,  # meetups, venues, who is coming
     "social": -0.8,  # "how is everyone?", "happy new year"
 }
+
+
+def _outage_share(asking: list[str], post: str) -> float:
+    """How much of what the post asks is an outage ping: 1 when every asking sentence is one
+    ("is it just me or X is down?"), a share when the post also asks something else ("Is R-Forge
+    dead? … does anyone have advice on hosting several packages in one git repository?")."""
+    if not asking:
+        return 1.0 if _OUTAGE.search(post) else 0.0
+    return sum(1 for s in asking if _OUTAGE.search(s)) / len(asking)
 
 
 @dataclass
@@ -86,7 +96,7 @@ def faq_worthiness(question: str, post: str) -> Worthiness:
         "asks": 1.0 if asking or question.strip().endswith("?") else 0.5,
         "specific": 0.0 if generic else min(1.0, len(specific_words) / 6),
         "technical": 1.0 if _TECHNICAL.search(post) else 0.0,
-        "outage": 1.0 if _OUTAGE.search(post) else 0.0,
+        "outage": _outage_share(asking, post),
         "announcement": 1.0 if _ANNOUNCEMENT.search(statements) else 0.0,
         "logistics": 1.0 if _LOGISTICS.search(post) else 0.0,
         "social": 1.0 if _SOCIAL.search(question) and len(specific_words) < 5 else 0.0,

@@ -21,7 +21,8 @@ from extractors.chat_links import link_unthreaded
 from extractors.faq_worthiness import faq_worthiness
 from index.duplicates import question_core
 from pipeline.models import CandidateDraft, CandidateKind, Evidence, Passage, Source, SourceKind
-from pipeline.text import is_question
+from pipeline.sources.mbox import display_subject
+from pipeline.text import content_words, is_generic_question, is_question
 from pipeline.text_clean import clean_message
 
 log = logging.getLogger(__name__)
@@ -137,16 +138,31 @@ def group_threads(passages: list[Passage]) -> list[list[Passage]]:
 def _question_and_context(root: Passage) -> tuple[str, str | None]:
     """The question itself (greetings, narrative and signatures removed) and the post it came from.
 
-    A Q&A title is the question. Elsewhere the asking sentences are isolated, so "I'm new here,
+    A Q&A title that asks is the question; a title that names a topic leads the body's asking
+    sentences. Elsewhere the asking sentences are isolated, so "I'm new here,
     our CI is red a lot... How do other teams handle flaky tests?" is stored as its question,
-    with the whole cleaned post kept as context for the reviewer.
+    with the whole cleaned post kept as context for the reviewer. A mail's subject, when it
+    names something, leads the question: it is the poster's own summary of the problem.
     """
-    title = root.extra.get("title")
+    title = str(root.extra.get("title") or "").strip()
     cleaned = clean_message(root.text)
     if root.element_type == "question" and title:
-        return str(title).strip(), cleaned or None
-    core = question_core(root.text, with_antecedent=True)
+        if is_question(title):
+            return title, cleaned or None
+        # A title that names a topic ("Phononic Quantum Computing") leads the body's question.
+        core = question_core(root.text, subject=title, with_antecedent=True)
+        return core, cleaned or None
+    core = question_core(root.text, subject=_subject(root), with_antecedent=True)
     return core, (cleaned if cleaned and cleaned != core else None)
+
+
+def _subject(root: Passage) -> str | None:
+    """The thread's mail subject without "Re:" and [list] tags, when it names something
+    ("NOTE about lack of prebuilt manual"; not "Question" or "Help!")."""
+    subject = display_subject(str(root.extra.get("subject") or ""))
+    if len(content_words(subject)) < 2 or is_generic_question(subject):
+        return None
+    return subject
 
 
 def _standalone_best(ranked: list[RankedReply], by_id: dict[str, Passage]) -> RankedReply | None:
@@ -198,10 +214,10 @@ def _additions(ranked: list[RankedReply], by_id: dict[str, Passage], best: Ranke
 
 
 def _post_text(root: Passage) -> str:
-    """What replies are ranked against: the whole opening post (title + cleaned body), as the
-    answer-ranking evaluation measured it, not the isolated question (its narrative names what
-    "it" is, and the replies answer the post)."""
-    title = str(root.extra.get("title") or "").strip()
+    """What replies are ranked against: the whole opening post (title or subject + cleaned body),
+    as the answer-ranking evaluation measured it, not the isolated question (its narrative names
+    what "it" is, and the replies answer the post)."""
+    title = str(root.extra.get("title") or "").strip() or (_subject(root) or "")
     body = clean_message(root.text) or root.text.strip()
     return f"{title}. {body}" if title and body else title or body
 

@@ -82,7 +82,7 @@ def content_words(text: str) -> list[str]:
 # glued to a following word ("doesn?t": a mail archive replaced a non-ASCII character), or a
 # lone " ? " (a replaced dash or quote). Such marks are hidden while splitting and asking.
 _HIDDEN_Q = "\ue000"
-_URL = re.compile(r"(?:https?://|www\.)\S+|\b\S+\?\S*=\S*")
+_URL = re.compile(r"(?:https?://|www\.)\S+|\b\S+\?\S*=\S*|\S*/[\w.\-]+\?(?=\s)")
 _INLINE_CODE = re.compile(r"`[^`\n]+`")
 _GLUED_Q = re.compile(r"\?(?=[\w'\"(\[])")
 _LONE_Q = re.compile(r"(?<=\s)\?(?=\s)")
@@ -111,7 +111,28 @@ def has_question_mark(text: str) -> bool:
 
 # sentence ends: . ! ? (runs of them), newlines, a "?" glued to the next word, "end.Next"
 _SENT_SPLIT = re.compile(r"(?<=[.!?])\s+|\n+|(?<=\?)(?=\S)|(?<=[a-z]\.)(?=[A-Z])")
-_HARD_WRAP = re.compile(r"(?<=\S)[ \t]*\n(?=[ \t]*[a-z0-9(])")
+#: A mail client wraps at ~72 columns: a line at least this long that ends in a word or a comma
+#: continues on the next line even when that line starts with a capital ("…both the Authors@R
+#: and\nMaintainer fields.").
+WRAPPED_LINE = 50
+
+
+def _unwrap(text: str) -> str:
+    """Hard-wrapped lines rejoined: a line break before a lower-case word, a digit or "(", or
+    after a long line ending in a word or a comma, continues the sentence."""
+    lines = text.split("\n")
+    out = [lines[0]]
+    for line in lines[1:]:
+        prev, head = out[-1], line.lstrip()[:1]
+        joins = bool(prev.strip()) and bool(head) and not prev[-1:].isspace() and (
+            head.islower() or head.isdigit() or head == "("
+            or (len(prev) >= WRAPPED_LINE and re.search(r"[\w,]$", prev) is not None and head.isalpha())
+        )  # fmt: skip
+        if joins:
+            out[-1] = prev.rstrip() + " " + line.lstrip()
+        else:
+            out.append(line)
+    return "\n".join(out)
 
 
 def split_sentences(text: str) -> list[str]:
@@ -121,7 +142,7 @@ def split_sentences(text: str) -> list[str]:
     """
     # Mail bodies are hard-wrapped at ~72 columns: a line break before a lower-case word
     # continues the sentence, it does not end it.
-    text = _hide_marks(_HARD_WRAP.sub(" ", text or ""))
+    text = _hide_marks(_unwrap(text or ""))
     parts = []
     for chunk in _SENT_SPLIT.split(text):
         chunk = chunk.strip(" \t;,-–—").replace(_HIDDEN_Q, "?")

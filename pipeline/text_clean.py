@@ -40,7 +40,8 @@ _CLOSING = re.compile(
 )
 _SIGNATURE = re.compile(r"\n--\s*\n.*$|\n-- .*$", re.DOTALL)
 # A name alone on the last line(s) ("Jane", "Jane Doe", "-Jane", "JD"): a sign-off without the word.
-_NAME_LINE = re.compile(r"\n[ \t]*[-–—~]?[ \t]*[A-Z][\w.'-]*(?:[ \t]+[A-Z][\w.'-]*){0,2}[ \t]*$")
+# Mail archives replace non-ASCII letters with "?" ("Oehlschl?gel").
+_NAME_LINE = re.compile(r"\n[ \t]*[-–—~]?[ \t]*[A-Z][\w.'?-]*(?:[ \t]+[A-Z][\w.'?-]*){0,2}[ \t]*$")
 
 # Attribution: a line ending in ":" that carries an address or a date/time, or says who wrote.
 _ATTR_VERB = re.compile(

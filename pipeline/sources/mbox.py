@@ -29,7 +29,7 @@ from pipeline.sources.base import Bundle, ParseOptions, Parsed, SourceError
 from pipeline.sources.stackexchange import html_to_text
 from pipeline.text_clean import is_attribution
 
-__all__ = ["PARSERS", "MboxParser", "clean_body", "normalize_subject", "split_mbox"]
+__all__ = ["PARSERS", "MboxParser", "clean_body", "display_subject", "normalize_subject", "split_mbox"]
 
 # "From sender  Tue Jul  2 00:04:40 2024": a sender, then something with a clock time.
 _FROM_LINE = re.compile(rb"^From \S.*\s\d{1,2}:\d\d(:\d\d)?\b")
@@ -109,15 +109,20 @@ _SUBJECT_PREFIX = re.compile(
 )
 
 
-def normalize_subject(subject: str | None) -> str:
-    """A subject without reply/forward markers and [list] tags, for grouping unlinked mails."""
+def display_subject(subject: str | None) -> str:
+    """A subject as a reader wants it: without reply/forward markers and [list] tags."""
     text = subject or ""
     while True:
         stripped = _SUBJECT_PREFIX.sub("", text, count=1)
         if stripped == text:
             break
         text = stripped
-    return re.sub(r"\s+", " ", text).strip().casefold()
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def normalize_subject(subject: str | None) -> str:
+    """A subject without reply/forward markers and [list] tags, for grouping unlinked mails."""
+    return display_subject(subject).casefold()
 
 
 # --------------------------------------------------------------------------- bodies
