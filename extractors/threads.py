@@ -94,7 +94,7 @@ class ThreadExtractor:
             kind=CandidateKind.faq,
             question=question,
             context=context,
-            answer="\n\n".join(clean_message(by_id[r.id].text) for r in answer_parts) or None,
+            answer="\n\n".join(clean_message(by_id[r.id].text, author=by_id[r.id].author) for r in answer_parts) or None,
             evidence=evidence,
             extractor=self.name,
             extractor_version=self.version,

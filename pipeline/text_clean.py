@@ -40,6 +40,12 @@ _CLOSING = re.compile(
 )
 _SIGNATURE = re.compile(r"\n--\s*\n.*$|\n-- .*$", re.DOTALL)
 # A name alone on the last line(s) ("Jane", "Jane Doe", "-Jane", "JD"): a sign-off without the word.
+# A greeting that is the whole first line: "Kevin,", "Dirk et al,", "Hi Chaofan and welcome!"
+_GREETING_LINE = re.compile(
+    r"^\s*(?:(?:hi|hello|hey|dear|greetings)\b[^\n]{0,80}[,!:]"
+    r"|(?-i:[A-Z][\w.'?-]*(?:\s+(?:[A-Z][\w.'?-]*|et\s+al\.?))?)\s*,)\s*$",
+    re.IGNORECASE,
+)
 # Mail archives replace non-ASCII letters with "?" ("Oehlschl?gel").
 _NAME_LINE = re.compile(r"\n[ \t]*[-–—~]?[ \t]*[A-Z][\w.'?-]*(?:[ \t]+[A-Z][\w.'?-]*){0,2}[ \t]*$")
 
@@ -137,9 +143,17 @@ def _is_code_line(line: str) -> bool:
     return line.startswith(("    ", "\t", ">", "+ ", "R> ")) or line.strip().startswith("```")
 
 
-def _drop_sign_off(lines: list[str]) -> list[str]:
-    """Trailing sign-off lines removed: "Best," / "Thanks!" / "Regards, Jane" and a name under
-    a closing ("Cheers,\nJane Doe"). A closing at the end of a sentence line is cut from it."""
+def _is_authors_name(line: str, author: str | None) -> bool:
+    """A bare signature: the line is the author's name or part of it ("Duncan Murdoch", "Duncan.")."""
+    names = {w.casefold() for w in re.findall(r"[^\W\d_]+", author or "") if len(w) > 1}
+    said = [w.casefold() for w in re.findall(r"[^\W\d_?]+", line)]
+    return bool(names) and 0 < len(said) <= 3 and all(w in names for w in said) and len(line.strip()) < 40
+
+
+def _drop_sign_off(lines: list[str], author: str | None = None) -> list[str]:
+    """Trailing sign-off lines removed: "Best," / "Thanks!" / "Regards, Jane", a name under a
+    closing ("Cheers,\nJane Doe") or the author's bare name. A closing at the end of a sentence
+    line is cut from it."""
     lines = list(lines)
     while lines and not lines[-1].strip():
         lines.pop()
@@ -147,6 +161,11 @@ def _drop_sign_off(lines: list[str]) -> list[str]:
         if not lines or _is_code_line(lines[-1]):
             break
         last = lines[-1].strip()
+        if _is_authors_name(last, author):
+            lines.pop()
+            while lines and not lines[-1].strip():
+                lines.pop()
+            continue
         above = [i for i, ln in enumerate(lines[:-1]) if ln.strip()]
         prev = lines[above[-1]].strip() if above else ""
         if _NAME_LINE.fullmatch("\n" + last) and prev and _CLOSING.fullmatch(prev) and len(last) < 40:
@@ -161,9 +180,11 @@ def _drop_sign_off(lines: list[str]) -> list[str]:
     return lines
 
 
-def clean_message(text: str, users: Mapping[str, str] | None = None) -> str:
+def clean_message(text: str, users: Mapping[str, str] | None = None, author: str | None = None) -> str:
     """A question's or answer's text as a reader wants it: no attribution lines, greeting,
     closing thanks, sign-off or the name under it, no emoji shortcodes; code as written.
+    `author` (the writer's display name), when given, also takes a bare signature with their
+    name ("Duncan Murdoch") off the end.
 
     Returns the stripped original when cleaning would leave nothing.
     """
@@ -177,9 +198,9 @@ def clean_message(text: str, users: Mapping[str, str] | None = None) -> str:
     # Greetings lead: "Hi all," on its own line or before the first sentence.
     for _ in range(2):
         if lines and not _is_code_line(lines[0]):
-            lines[0] = _GREETING.sub("", lines[0], count=1)
+            lines[0] = "" if _GREETING_LINE.match(lines[0]) else _GREETING.sub("", lines[0], count=1)
         while lines and not lines[0].strip():
             lines.pop(0)
-    lines = _drop_sign_off(lines)
+    lines = _drop_sign_off(lines, author)
     out = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
     return out if out else original

@@ -74,3 +74,12 @@ def test_attribution_needs_the_shape_of_one() -> None:
     assert is_attribution("On Tue, Jul 2, 2024 at 10:00 AM Jane Doe <jane@x.org> wrote:")
     assert not is_attribution("The fix is in the following commit:")
     assert not is_attribution("I tried this on 2024-07-02 at 10:30:")
+
+
+def test_greeting_lines_and_the_authors_bare_signature_leave_a_mail_answer() -> None:
+    raw = "Hi Chaofan and welcome to R-package-devel!\n\nRun it under the sanitizer containers.\n\nDuncan Murdoch"
+    assert clean_message(raw, author="Duncan Murdoch") == "Run it under the sanitizer containers."
+    assert clean_message("Kevin,\n\nUse separate git repositories.\n\nBrian", author="Brian G. Peterson") == (
+        "Use separate git repositories."
+    )
+    assert clean_message("Solution:\nuse separate repositories.") == "Solution:\nuse separate repositories."
