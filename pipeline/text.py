@@ -176,11 +176,22 @@ _REQUEST = re.compile(
 )
 
 
+# An inverted question ("Is there a way…", "Can I…", "Does anyone…") asks even when a writer
+# closes it with a full stop.
+_INVERTED = re.compile(
+    r"^(?:is|are|can|could|do|does|did|should|would|will|has|have)\s+(?:there|i|we|you|it|anyone|anybody|someone|somebody)\b",
+    re.IGNORECASE,
+)
+
+
 def sentence_is_question(sentence: str) -> bool:
-    """A sentence that asks by its form: ends with a real "?", or opens with an interrogative
-    ("how", "is there", "can I") and is not closed by a full stop."""
+    """A sentence that asks by its form: ends with a real "?", opens with an interrogative
+    ("how", "what") and is not closed by a full stop, or is an inverted question ("Is there a
+    way…", "Can I…")."""
     s = _hide_marks(sentence.strip())
-    return s.endswith("?") or bool(_INTERROGATIVE.match(s) and len(s.split()) >= 3 and not s.endswith("."))
+    if s.endswith("?") or (_INVERTED.match(s) and len(s.split()) >= 4):
+        return True
+    return bool(_INTERROGATIVE.match(s) and len(s.split()) >= 3 and not s.endswith("."))
 
 
 def asks(sentence: str) -> bool:
