@@ -68,9 +68,10 @@ def _outage_share(asking: list[str], post: str) -> float:
     """How much of what the post asks is an outage ping: 1 when every asking sentence is one
     ("is it just me or X is down?"), a share when the post also asks something else ("Is R-Forge
     dead? … does anyone have advice on hosting several packages in one git repository?")."""
-    if not asking:
+    specific = [s for s in asking if not is_generic_question(s)]  # "Anyone know?" asks nothing
+    if not specific:
         return 1.0 if _OUTAGE.search(post) else 0.0
-    return sum(1 for s in asking if _OUTAGE.search(s)) / len(asking)
+    return sum(1 for s in specific if _OUTAGE.search(s)) / len(specific)
 
 
 @dataclass

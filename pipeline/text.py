@@ -110,7 +110,10 @@ def has_question_mark(text: str) -> bool:
 # --------------------------------------------------------------------------- sentences
 
 # sentence ends: . ! ? (runs of them), newlines, a "?" glued to the next word, "end.Next"
-_SENT_SPLIT = re.compile(r"(?<=[.!?])\s+|\n+|(?<=\?)(?=\S)|(?<=[a-z]\.)(?=[A-Z])")
+# (not after "e.g.", "i.e.", "etc.", "vs.", "cf.": abbreviations inside a sentence)
+_SENT_SPLIT = re.compile(
+    r"(?<=[.!?])(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\betc\.)(?<!\bvs\.)(?<!\bcf\.)\s+|\n+|(?<=\?)(?=\S)|(?<=[a-z]\.)(?=[A-Z])"
+)
 #: A mail client wraps at ~72 columns: a line at least this long that ends in a word or a comma
 #: continues on the next line even when that line starts with a capital ("…both the Authors@R
 #: and\nMaintainer fields.").

@@ -34,6 +34,7 @@ _CLOSING = re.compile(
     r"|tia|thx|cheers|ty|many\s+thanks|much\s+appreciated|appreciate\s+(?:it|your\s+help|any\s+help)"
     r"|(?:best|kind|warm|many|with\s+best)?\s*regards|best\s+wishes|all\s+the\s+best|yours(?:\s+(?:truly|sincerely))?"
     r"|sincerely|best|cordially|ciao|greetings|hth|hope\s+(?:this|that)\s+helps"
+    r"|have\s+a\s+(?:nice|good|great)\s+(?:day|weekend|one)"
     r")\s*[!.,;:)]*)"
     r"(?:[\s,;\-–—]+[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*){0,2}\s*[.!]?)?\s*$",
     re.IGNORECASE,
@@ -158,9 +159,13 @@ def _drop_sign_off(lines: list[str], author: str | None = None) -> list[str]:
     while lines and not lines[-1].strip():
         lines.pop()
     for _ in range(4):
-        if not lines or _is_code_line(lines[-1]):
+        if not lines:
             break
         last = lines[-1].strip()
+        # An indented "   cheers\n    Ben" is a sign-off, not code; console and fenced lines stay.
+        sign_off_like = bool(_CLOSING.fullmatch(last) or _NAME_LINE.fullmatch("\n" + last))
+        if _is_code_line(lines[-1]) and not (sign_off_like and not lines[-1].lstrip().startswith((">", "```", "+"))):
+            break
         if _is_authors_name(last, author):
             lines.pop()
             while lines and not lines[-1].strip():
