@@ -83,3 +83,11 @@ def test_greeting_lines_and_the_authors_bare_signature_leave_a_mail_answer() -> 
         "Use separate git repositories."
     )
     assert clean_message("Solution:\nuse separate repositories.") == "Solution:\nuse separate repositories."
+
+
+def test_abbreviations_do_not_end_a_sentence_and_an_inverted_question_asks_without_a_mark() -> None:
+    assert split_sentences("I get a NOTE for e.g. esa.plot in the check. Why?") == [
+        "I get a NOTE for e.g. esa.plot in the check.",
+        "Why?",
+    ]
+    assert text.is_question("I use R CMD BATCH.\nIs there a way via command line arguments to change the name of the pdf\noutput.")
