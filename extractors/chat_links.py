@@ -11,7 +11,8 @@ and `reply_to` set to the question's) when
 - and the asker's own messages right after a linked reply ("thanks, that worked!") follow it,
   so an acknowledgement credits the reply it thanks.
 
-Only messages that are not part of a real thread are linked; threaded sources are unchanged.
+Only chat messages that are not part of a real thread are linked; threaded sources and mail
+or Q&A posts (which carry a subject or title) are unchanged.
 """
 
 from __future__ import annotations
@@ -78,7 +79,12 @@ def link_unthreaded(passages: list[Passage]) -> list[Passage]:
     for p in passages:
         key = p.thread_id or p.message_id or p.id
         sizes[key] = sizes.get(key, 0) + 1
-    alone = {p.id for p in passages if sizes[p.thread_id or p.message_id or p.id] == 1 and not p.reply_to}
+    # Mail and Q&A posts carry a subject or title: a new one starts a new conversation.
+    alone = {
+        p.id for p in passages
+        if sizes[p.thread_id or p.message_id or p.id] == 1 and not p.reply_to
+        and not p.extra.get("subject") and not p.extra.get("title")
+    }  # fmt: skip
     open_by_channel: dict[str, list[_Open]] = {}
     links: dict[str, Passage] = {}  # passage id -> the question root it answers
     for p in sorted(passages, key=lambda x: x.seq):
