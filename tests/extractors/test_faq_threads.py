@@ -161,3 +161,12 @@ def test_outage_pings_announcements_and_chit_chat_are_not_faq_candidates() -> No
     assert decided[chat[1].id]["features"]["announcement"] == 1.0
     assert decided[chat[2].id]["features"]["social"] == 1.0
     assert decided[chat[4].id]["keep"] and decided[chat[4].id]["score"] > 0
+
+
+def test_mails_with_a_subject_are_never_linked_as_chat_replies() -> None:
+    mails = _passages([
+        ("<a@x>", "Ana", "2024-07-02T10:00:00", None, "How do I register native routines?"),
+        ("<b@x>", "Bob", "2024-07-02T10:05:00", None, "Ana, a new topic: the build farm moved to a new URL."),
+    ])  # fmt: skip
+    mails = [p.model_copy(update={"extra": {"subject": s}}) for p, s in zip(mails, ("Native routines", "Build farm"))]
+    assert [p.thread_id for p in link_unthreaded(mails)] == ["<a@x>", "<b@x>"]
