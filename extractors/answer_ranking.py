@@ -42,6 +42,10 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.text import WORD as _WORD
+from pipeline.text import content_words, is_question, sentence_is_question, split_sentences
+from pipeline.text_clean import clean_question
+
 __all__ = [
     "CONTINUES",
     "CREDIBLE_THRESHOLD",
@@ -128,96 +132,15 @@ class RankingWeights:
 
 # --------------------------------------------------------------------------- text helpers
 
-_GREETING = re.compile(
-    r"^\s*(?:(?:hi|hello|hey|hiya|dear|greetings|good\s+(?:morning|afternoon|evening|day)|g'?day|howdy|salam|assalam\w*)"
-    r"(?:\s+(?:all|everyone|everybody|guys|folks|friends|there|team|people|qlers|ql|members|experts|mates?|y'?all))*"
-    r"|(?:hi|hello|hey)\s+\w+)\s*[,;:!.\-–—]+\s*",
-    re.IGNORECASE,
-)
-_CLOSING = re.compile(
-    r"(?:(?:^|(?<=[.!?;,:\n)\-]))\s*(?:"
-    r"thanks?(?:\s+you)?(?:\s+(?:so|very)\s+much)?(?:\s+(?:in\s+advance|a\s+lot|all|everyone|guys))*"
-    r"|thank\s+you(?:\s+(?:so|very)\s+much)?(?:\s+(?:in\s+advance|all|everyone|guys))*"
-    r"|tia|thx|cheers|ty|many\s+thanks|much\s+appreciated|appreciate\s+(?:it|your\s+help|any\s+help)"
-    r"|(?:best|kind|warm|many)?\s*regards|best\s+wishes|yours(?:\s+(?:truly|sincerely))?|sincerely|best"
-    r")\s*[!.,;:)]*)"
-    r"(?:[\s,;\-–—]+[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*)?\s*[.!]?)?\s*$",
-    re.IGNORECASE,
-)
-_SIGNATURE = re.compile(r"\n--\s*\n.*$|\n-- .*$", re.DOTALL)
-
-
-def clean_question(text: str) -> str:
-    """The question without its social wrapping: opening greetings ("Hi all,", "Hello everyone"),
-    closing thanks ("Thanks in advance", "TIA"), sign-offs ("Regards, X", "Cheers; Don") and
-    "-- " signatures. Returns the original text (stripped) if cleaning would leave nothing.
-    """
-    original = (text or "").strip()
-    out = _SIGNATURE.sub("", original).strip()
-    for _ in range(3):  # "Hi all, hello everyone; ..." / "... Thanks. Regards, X"
-        new = _GREETING.sub("", out, count=1).strip()
-        new = _CLOSING.sub("", new).strip().rstrip(";,:-–—").strip()
-        if new == out:
-            break
-        out = new
-    return out if out else original
-
-
-_INTERROGATIVE = re.compile(
-    r"^(?:who|whom|whose|what|when|where|which|why|how|is|are|am|was|were|can|could|would|should|shall|"
-    r"will|do|does|did|has|have|had|may|might|must|any|anyone|anybody|someone|somebody|isn'?t|aren'?t|"
-    r"can'?t|won'?t|don'?t|doesn'?t|didn'?t)\b",
-    re.IGNORECASE,
-)
-_REQUEST = re.compile(
-    r"\b(?:does|do|can|could|would|will|did|has)\s+(?:any|some)\s*(?:one|body|people)\b"
-    r"|\b(?:any|some)\s*(?:one|body)\s+(?:know|knows|tried|have|has|recommend|suggest|help|advise|please)\b"
-    r"|\bhow\s+(?:do|can|should|would|to)\b"
-    r"|\bany\s+(?:advice|advise|idea|ideas|suggestions?|recommendations?|tips?|help|info|information|thoughts|experience|pointers)\b"
-    r"|\blooking\s+for\s+(?:a\s+|an\s+|some\s+|any\s+|good\s+)*(?:recommendations?|advice|suggestions?|tips?|help|info|information|ideas?)\b"
-    r"|\b(?:please|pls|plz|kindly)\s+(?:help|advise|advice|suggest|recommend|tell|let\s+me\s+know|share|guide)\b"
-    r"|\b(?:i|we)\s+(?:need|want|would\s+like|'d\s+like)\s+(?:to\s+know|some\s+(?:help|advice|info)|help|advice|your\s+(?:help|advice|opinion))\b"
-    r"|\b(?:i|we)\s*(?:am|'m|are|'re|was|were)?\s*(?:wondering|curious)\s+(?:if|whether|how|what|why|where|when|about)\b"
-    r"|\b(?:can|could)\s+(?:you|u|someone|anyone)\s+(?:please\s+)?(?:help|tell|advise|recommend|suggest|explain)\b"
-    r"|\bwhat\s+(?:is|are)\s+the\s+best\b|\bwhich\s+is\s+(?:the\s+)?better\b"
-    r"|\bneed\s+(?:your\s+)?(?:help|advice|advise|suggestions?|recommendations?)\b",
-    re.IGNORECASE,
-)
-_SENTENCE = re.compile(r"[^.!?\n;]+[.!?]*")
-
-
-def _sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE.findall(text) if len(s.strip()) > 1]
-
-
-def _sentence_is_question(sentence: str) -> bool:
-    s = sentence.strip()
-    return s.endswith("?") or bool(_INTERROGATIVE.match(s) and len(s.split()) >= 3 and not s.endswith("."))
-
-
-def is_question(text: str) -> bool:
-    """True if the text asks something: a '?', a sentence opening with an interrogative
-    ("how", "is there", "can I"), or a request ("does anyone know", "any advice", "looking for
-    recommendations", "please advise"). Announcements and statements are not questions.
-    """
-    t = (text or "").strip()
-    if not t:
-        return False
-    if "?" in t or _REQUEST.search(t):
-        return True
-    return any(_sentence_is_question(s) for s in _sentences(t))
-
-
 def _question_share(text: str) -> float:
     """Share of a reply's sentences that are questions (0 for an empty reply)."""
-    sents = _sentences(text)
+    sents = split_sentences(text)
     if not sents:
         return 0.0
-    return sum(1 for s in sents if _sentence_is_question(s)) / len(sents)
+    return sum(1 for s in sents if sentence_is_question(s)) / len(sents)
 
 
-_WORD = re.compile(r"[A-Za-z][A-Za-z'’]+|\d+(?:[.,]\d+)?")
-_URL = re.compile(r"https?://|www\.|\b\S+@\S+\.\w+\b|\b[\w-]+\.(?:com|org|net|qa|gov|edu|io)\b", re.IGNORECASE)
+_URL = re.compile(r"https?://|www\.|\b\S+@\S+\.\w+\b|\b[\w-]+\.(?:com|org|net|gov|edu|io)\b", re.IGNORECASE)
 _NUMBER = re.compile(r"\d")
 _CODE = re.compile(r"```|`[^`]+`|\n {4,}\S|\b\w+\(\)|[{};]\s*$|\$\s*\w+", re.MULTILINE)
 _CHIT_CHAT = re.compile(
@@ -235,26 +158,6 @@ _THANKS = re.compile(
 #: A reply that opens like this adds to an earlier answer ("Also: never sleep a fixed amount").
 CONTINUES = re.compile(r"^\W*(?:and|also|plus|additionally|besides|oh,? and)\b", re.IGNORECASE)
 _THANKS_ALL = re.compile(r"\b(?:thanks?|thank\s+you)\s+(?:all|everyone|everybody|guys|folks|to\s+all)\b", re.IGNORECASE)
-_STOP = frozenset(
-    """a an the and or but if of to in on at for from by with about as into than then so too very is are was were be been
-    being am do does did doing have has had having i me my we our you your he she it its they them their this that these
-    those there here what which who whom whose when where why how can could would should will shall may might must not no
-    yes any anyone some someone all also just only please thanks thank hi hello dear regards know want need get got like
-    one would im i'm it's don't dont doesn't isn't""".split()
-)
-
-
-def _content_words(text: str) -> list[str]:
-    return [w for w in (m.group(0).lower().replace("’", "'") for m in _WORD.finditer(text)) if w not in _STOP and len(w) > 1]
-
-
-def _stem(word: str) -> str:
-    for suffix in ("ing", "ed", "es", "s"):
-        if len(word) > len(suffix) + 3 and word.endswith(suffix):
-            return word[: -len(suffix)]
-    return word
-
-
 def embedding_texts(question: str, replies: Sequence[Reply]) -> list[str]:
     """Exactly the texts `rank_replies` embeds, in order (callers can pre-embed them in one batch)."""
     return [_embed_text(clean_question(question))] + [_embed_text(r.text) for r in replies if r.candidate]
@@ -415,8 +318,8 @@ def rank_replies(
         dialogue[i] = max(0.0, float(sims[i, i - 1] - rel[i]))
 
     # lexical overlap with the question, idf within the thread (words every reply uses count little)
-    q_words = {_stem(x) for x in _content_words(clean_question(question))}
-    c_words = [{_stem(x) for x in _content_words(r.text)} for r in cands]
+    q_words = set(content_words(clean_question(question)))
+    c_words = [set(content_words(r.text)) for r in cands]
     df = Counter(word for ws in c_words for word in ws)
     idf = {word: math.log((n + 1) / (df.get(word, 0) + 0.5)) for word in q_words}
     q_mass = sum(idf.values()) or 1.0

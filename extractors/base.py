@@ -34,6 +34,9 @@ class ExtractionResult:
     candidates: list[CandidateDraft] = field(default_factory=list)
     failures: list[ExtractionFailure] = field(default_factory=list)
     dropped: int = 0  # candidates the extractor itself discarded (e.g. a quote not found verbatim)
+    # Why threads were or were not proposed (e.g. the FAQ-worthiness score and its features):
+    # debug output for reviewers and tests, not stored.
+    decisions: list[dict[str, object]] = field(default_factory=list)
 
 
 @runtime_checkable

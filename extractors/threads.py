@@ -2,18 +2,30 @@
 
 Replies are ranked by `extractors.answer_ranking` (embedding relevance plus the signals a thread
 carries: author, acknowledgements, reactions, votes, accepted flag, position, substance). The
-best credible reply becomes the answer; runner-ups stay as scored evidence. A question with no
-credible answer becomes an open-question candidate.
+best credible reply becomes the answer; when the ranker is unsure, the best substantive reply
+by someone other than the asker still answers (with a lower confidence): "open" means nobody
+answered. Runner-ups stay as scored evidence. In chat without threads, replies are first linked
+to the questions they answer (`extractors.chat_links`). Threads that ask nothing a community
+would keep (outage pings, logistics, announcements, chit-chat) are left out by a scored
+decision (`extractors.faq_worthiness`), recorded in `ExtractionResult.decisions`.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 
-from extractors.answer_ranking import CONTINUES, RankedReply, Reply, clean_question, is_credible, is_question, rank_replies
+from extractors.answer_ranking import CONTINUES, RankedReply, Reply, is_credible, rank_replies
 from extractors.base import EmbedFn, ExtractionResult
+from extractors.chat_links import link_unthreaded
+from extractors.faq_worthiness import faq_worthiness
 from index.duplicates import question_core
 from pipeline.models import CandidateDraft, CandidateKind, Evidence, Passage, Source, SourceKind
+from pipeline.sources.mbox import display_subject
+from pipeline.text import content_words, is_generic_question, is_question
+from pipeline.text_clean import clean_message
+
+log = logging.getLogger(__name__)
 
 MAX_QUOTE_CHARS = 600  # a quote is a verbatim prefix of the passage; reviewers open the rest
 RUNNERS_UP = 2
@@ -23,7 +35,9 @@ class ThreadExtractor:
     """FAQ candidates from chat, mailing-list and Q&A threads."""
 
     name = "threads"
-    version = "4"  # 4: antecedent kept in questions, standalone answers gather their additions
+    # 5: single substantive replies answer, chat replies linked, questions stand alone, clean
+    #    text, non-FAQ threads left out
+    version = "5"
     source_kinds = frozenset({SourceKind.thread})
 
     def __init__(self, embed: EmbedFn | None = None, runners_up: int = RUNNERS_UP) -> None:
@@ -42,13 +56,15 @@ class ThreadExtractor:
     def run(self, source: Source, passages: list[Passage]) -> ExtractionResult:
         """One candidate per thread whose opening message asks something."""
         result = ExtractionResult()
-        for thread in group_threads(passages):
+        for thread in group_threads(link_unthreaded(passages)):
             root, rest = thread[0], thread[1:]
             asks = root.element_type == "question" or is_question(root.text)
             if not asks:
                 continue
             question, context = _question_and_context(root)
             if not question:
+                continue
+            if not _worth_keeping(root, question, result):
                 continue
             ids = {p.message_id: p.id for p in thread if p.message_id}
             replies = [_as_reply(p, i, ids) for i, p in enumerate(rest, start=1)]
@@ -78,12 +94,26 @@ class ThreadExtractor:
             kind=CandidateKind.faq,
             question=question,
             context=context,
-            answer="\n\n".join(by_id[r.id].text.strip() for r in answer_parts) or None,
+            answer="\n\n".join(clean_message(by_id[r.id].text, author=by_id[r.id].author) for r in answer_parts) or None,
             evidence=evidence,
             extractor=self.name,
             extractor_version=self.version,
             confidence=_confidence(best),
         )
+
+
+def _worth_keeping(root: Passage, question: str, result: ExtractionResult) -> bool:
+    """The FAQ-worthiness decision for a thread, recorded on `result.decisions` and logged.
+    A Q&A site's question is a question by design and is always kept."""
+    if root.element_type == "question":
+        return True
+    worth = faq_worthiness(question, _post_text(root))
+    result.decisions.append(
+        {"passage_id": root.id, "question": question, "keep": worth.keep, "score": worth.score, "features": worth.features}
+    )
+    if not worth.keep:
+        log.debug("not a FAQ candidate (score %.2f %s): %s", worth.score, worth.features, question[:80])
+    return worth.keep
 
 
 def group_threads(passages: list[Passage]) -> list[list[Passage]]:
@@ -108,28 +138,66 @@ def group_threads(passages: list[Passage]) -> list[list[Passage]]:
 def _question_and_context(root: Passage) -> tuple[str, str | None]:
     """The question itself (greetings, narrative and signatures removed) and the post it came from.
 
-    A Q&A title is the question. Elsewhere the asking sentences are isolated, so "I'm new here,
+    A Q&A title that asks is the question; a title that names a topic leads the body's asking
+    sentences. Elsewhere the asking sentences are isolated, so "I'm new here,
     our CI is red a lot... How do other teams handle flaky tests?" is stored as its question,
-    with the whole cleaned post kept as context for the reviewer.
+    with the whole cleaned post kept as context for the reviewer. A mail's subject, when it
+    names something, leads the question: it is the poster's own summary of the problem.
     """
-    title = root.extra.get("title")
-    cleaned = clean_question(root.text)
+    title = str(root.extra.get("title") or "").strip()
+    cleaned = clean_message(root.text)
     if root.element_type == "question" and title:
-        return str(title).strip(), cleaned or None
-    core = question_core(root.text, with_antecedent=True)
+        if is_question(title):
+            return title, cleaned or None
+        # A title that names a topic ("Phononic Quantum Computing") leads the body's question.
+        core = question_core(root.text, subject=title, with_antecedent=True)
+        return core, cleaned or None
+    core = question_core(root.text, subject=_subject(root), with_antecedent=True)
     return core, (cleaned if cleaned and cleaned != core else None)
 
 
-def _standalone_best(ranked: list[RankedReply], by_id: dict[str, Passage]) -> RankedReply | None:
-    """The answer to store: the top reply when it is credible, unless it only adds to another
-    answer and a credible reply that stands alone is ranked below it (a FAQ answer is read
-    without the thread around it)."""
-    if not ranked or not is_credible(ranked[0]):
+def _subject(root: Passage) -> str | None:
+    """The thread's mail subject without "Re:" and [list] tags, when it names something
+    ("NOTE about lack of prebuilt manual"; not "Question" or "Help!")."""
+    subject = display_subject(str(root.extra.get("subject") or ""))
+    if len(content_words(subject)) < 2 or is_generic_question(subject):
         return None
+    return subject
+
+
+def _standalone_best(ranked: list[RankedReply], by_id: dict[str, Passage]) -> RankedReply | None:
+    """The answer to store: the best reply that answers, or None when nobody answered.
+
+    The top reply when it is credible, unless it only adds to another answer and a credible
+    reply that stands alone is ranked below it (a FAQ answer is read without the thread around
+    it). When no reply is credible, the best substantive reply by someone other than the asker
+    still answers ("open" means nobody answered, not that the ranker was unsure); its score
+    keeps the confidence low.
+    """
+    if not ranked:
+        return None
+    if not is_credible(ranked[0]):
+        substantive = [r for r in ranked if is_substantive(r)]
+        return substantive[0] if substantive else None
     if not CONTINUES.match(by_id[ranked[0].id].text or ""):
         return ranked[0]
     alone = [r for r in ranked[1:] if is_credible(r) and not CONTINUES.match(by_id[r.id].text or "")]
     return alone[0] if alone else ranked[0]
+
+
+#: A reply with less than this much substance (log-length plus links, numbers, code; see
+#: answer_ranking._substance) says too little to answer: "ok", "I see", "same here".
+MIN_SUBSTANCE = 0.35
+
+
+def is_substantive(reply: RankedReply) -> bool:
+    """A reply that answers something: not the asker's, not chit-chat, not only questions back,
+    with some substance."""
+    s = reply.signals
+    return (
+        not s.get("asker") and not s.get("chit_chat") and s.get("asks_back", 0.0) < 0.99
+        and s.get("substance", 0.0) >= MIN_SUBSTANCE
+    )  # fmt: skip
 
 
 def _additions(ranked: list[RankedReply], by_id: dict[str, Passage], best: RankedReply) -> list[RankedReply]:
@@ -146,11 +214,11 @@ def _additions(ranked: list[RankedReply], by_id: dict[str, Passage], best: Ranke
 
 
 def _post_text(root: Passage) -> str:
-    """What replies are ranked against: the whole opening post (title + cleaned body), as the
-    answer-ranking evaluation measured it, not the isolated question (its narrative names what
-    "it" is, and the replies answer the post)."""
-    title = str(root.extra.get("title") or "").strip()
-    body = clean_question(root.text) or root.text.strip()
+    """What replies are ranked against: the whole opening post (title or subject + cleaned body),
+    as the answer-ranking evaluation measured it, not the isolated question (its narrative names
+    what "it" is, and the replies answer the post)."""
+    title = str(root.extra.get("title") or "").strip() or (_subject(root) or "")
+    body = clean_message(root.text) or root.text.strip()
     return f"{title}. {body}" if title and body else title or body
 
 
@@ -182,4 +250,6 @@ def _quote(text: str) -> str:
 def _confidence(best: RankedReply | None) -> float:
     if best is None:
         return 0.3  # an open question is certain to be a question, not an answer
+    if not is_credible(best):
+        return 0.35  # someone answered, but the ranker is unsure it is right: a reviewer decides
     return round(min(0.95, max(0.4, 0.5 + best.score / 4)), 3)

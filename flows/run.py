@@ -47,11 +47,28 @@ def run_flow(
     home: str | None = None,
     include_candidates: bool | None = None,
     visibility: str | None = None,
+    lease_wait: float | None = None,
 ) -> dict[str, object]:
     """Run every stage over the given paths, or over the sources named in practice.toml.
 
     Each source keeps its configured or stored community and visibility unless `community` /
-    `visibility` say otherwise (see `pipeline.settings.run_entries`)."""
+    `visibility` say otherwise (see `pipeline.settings.run_entries`). With `lease_wait` (scheduled
+    runs) the flow takes the store's writer lease first, waiting up to that many seconds;
+    `practice run` takes it at the command line instead."""
+    if lease_wait is not None:
+        from pipeline.lease import writer_lease
+        from pipeline.store import open_store
+
+        with writer_lease(lambda: open_store(Path(home) if home else None), lease_wait):
+            return _stages(paths, community, config, home, include_candidates, visibility)
+    return _stages(paths, community, config, home, include_candidates, visibility)
+
+
+def _stages(
+    paths: list[str] | None, community: str | None, config: str | None, home: str | None,
+    include_candidates: bool | None, visibility: str | None,
+) -> dict[str, object]:  # fmt: skip
+    """The stages in order (see `run_flow`)."""
     settings = load_settings(Path(config) if config else None)
     # Before anything else: serve the release a crashed run left unswitched, drop dead builds.
     heal = reconcile(releases_root(Path(home) if home else None)).to_json()
@@ -78,7 +95,8 @@ def serve_scheduled(cron: str, config: str | None = None, timezone: str = "UTC")
     run_flow.serve(
         name="practice-scheduled",
         schedules=[Cron(cron, timezone=timezone)],
-        parameters={"config": str(Path(config).resolve()) if config else None},
+        # a scheduled run that finds another run writing waits for it up to ten minutes, then fails naming it
+        parameters={"config": str(Path(config).resolve()) if config else None, "lease_wait": 600.0},
         description="Scheduled ingestion: ingest, extract, dedupe and publish the configured sources.",
         tags=["practice-index"],
     )

@@ -6,6 +6,18 @@ same kind. Pairs scoring at or above the merge threshold are joined; pairs in th
 become "possible duplicate" suggestions for reviewers. Existing artefacts are never joined with
 each other automatically: that is a reviewer's merge.
 
+Groups are **complete-link**, not chains: an item joins a group only when it is a duplicate of
+*every* member (every pair at or above the merge threshold and allowed by ``index.fold_rules``:
+one conversation's distinct entries and generic questions never fold). Joining through the
+canonical item alone was the other option; it is not enough here, because the canonical text is
+chosen after grouping (the best-formed member, ``pipeline.artefacts.form_score``) and changes as
+members arrive and leave or a reviewer edits it. Only "every member is a duplicate of every
+other" keeps "every member is a duplicate of the canonical text" true whichever member is
+canonical. Union-find over all pairs, used before, let A~B and B~C put A and C together however
+far apart they were; on a real FAQ page it folded 26 different questions into one artefact.
+Pairs are taken strongest first, so an item between two groups joins the closer one; scores of
+members that are not each other's neighbours are computed when a join needs them.
+
 The search (``neighbours``) is exact up to ``EXACT_LIMIT`` items; above it, an inverted-file
 index (``IndexIVFFlat``, about 4·sqrt(n) k-means lists) visits only the few lists nearest each
 item, so the work grows far slower than n². Stored vectors are kept whole (no compression), so
@@ -35,6 +47,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from index.fold_rules import may_fold
 
 # score_pairs(rows_a, rows_b) -> scores: the pair scorer over item rows (see DedupItem order)
 PairScorer = Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -71,6 +85,14 @@ class DedupItem:
     id: str
     is_artefact: bool
     text: str  # what is compared: the question of a FAQ, name + recommendation of a pattern
+    # The threads, meetings or documents it comes from (index.fold_rules: one conversation's
+    # entries are distinct unless near-identical); empty when unknown.
+    conversations: frozenset[str] = frozenset()
+    generic: bool = False  # a question too generic to stand alone: never folded on its wording
+    # False for a reviewer's text of an existing artefact: it finds neighbours, but a candidate
+    # joining must be a duplicate of the members the reviewer approved under it, not of the
+    # wording the reviewer chose (an edit must not stop re-phrasings of the original from folding).
+    linked: bool = True
 
 
 @dataclass
@@ -194,29 +216,6 @@ def _row_dots(vectors: np.ndarray, ra: np.ndarray, rb: np.ndarray, chunk: int = 
     return out
 
 
-class _UnionFind:
-    def __init__(self, n: int, anchored: Sequence[bool]) -> None:
-        self.parent = list(range(n))
-        self.anchored = list(anchored)  # a set holding an existing artefact
-
-    def find(self, i: int) -> int:
-        while self.parent[i] != i:
-            self.parent[i] = self.parent[self.parent[i]]
-            i = self.parent[i]
-        return i
-
-    def union(self, a: int, b: int) -> bool:
-        ra, rb = self.find(a), self.find(b)
-        if ra == rb:
-            return True
-        if self.anchored[ra] and self.anchored[rb]:
-            return False  # two existing artefacts: only a reviewer merges those
-        if self.anchored[rb]:
-            ra, rb = rb, ra
-        self.parent[rb] = ra
-        return True
-
-
 def plan_dedup(
     items: Sequence[DedupItem],
     vectors: np.ndarray,
@@ -258,14 +257,8 @@ def plan_dedup(
     else:
         scores = _row_dots(vectors, ra, rb)
 
-    uf = _UnionFind(n, artefact.tolist())
-    first_of: dict[str, int] = {}
-    for i, it in enumerate(items):  # the texts of one artefact are one set from the start
-        if it.is_artefact:
-            if it.id in first_of:
-                uf.parent[i] = first_of[it.id]
-            else:
-                first_of[it.id] = i
+    scorer = _PairScores(vectors, score_pairs, dict(zip(zip(ra.tolist(), rb.tolist()), scores.tolist())))
+    groups = _Groups(items, scorer, merge_threshold)
     band: list[tuple[int, int, float]] = []
     # Strongest pairs first, so a candidate between two artefacts joins the closer one; pairs
     # below the suggestion band need no look at all.
@@ -273,21 +266,107 @@ def plan_dedup(
     order = order[scores[order] >= suggest_threshold]
     # As Python lists: no NumPy scalar per pair (at 100k items the loop sees 150k pairs).
     for a, b, s in zip(ra[order].tolist(), rb[order].tolist(), scores[order].tolist()):
-        if s >= merge_threshold:
-            if not uf.union(a, b):
-                band.append((a, b, s))
-        elif s >= suggest_threshold:
+        if not may_fold(items[a], items[b]):
+            continue  # one conversation's distinct entries, or a generic question: not even suggested
+        if s < merge_threshold or not groups.join(a, b):
             band.append((a, b, s))
 
     members: dict[int, dict[str, None]] = {}  # a dict as an ordered set: an artefact's texts share one id
     for i in range(n):
-        members.setdefault(uf.find(i), {})[items[i].id] = None
+        members.setdefault(groups.find(i), {})[items[i].id] = None
     plan = DedupPlan(groups=[list(group) for group in members.values()])
     best: dict[tuple[int, int], float] = {}
     for a, b, s in band:
-        ga, gb = uf.find(a), uf.find(b)
+        ga, gb = groups.find(a), groups.find(b)
         if ga != gb:
             key = (min(ga, gb), max(ga, gb))
             best[key] = max(best.get(key, s), s)
+    # Groups that hold distinct entries of one conversation between them are not suggested either:
+    # merging them would fold what the rules keep apart.
+    best = {key: s for key, s in best.items() if groups.may_fold_groups(*key)}
     plan.suggestions = [(items[a].id, items[b].id, s) for (a, b), s in sorted(best.items(), key=lambda kv: -kv[1])]
     return plan
+
+
+class _PairScores:
+    """The duplicate score of any two rows: the neighbour pairs' scores, others computed on demand
+    (a group grows past k members, so two of its members need not be each other's neighbours)."""
+
+    def __init__(self, vectors: np.ndarray, score_pairs: PairScorer | None, known: dict[tuple[int, int], float]) -> None:
+        self.vectors, self.score_pairs, self.known = vectors, score_pairs, known
+
+    def all_at_least(self, pairs: list[tuple[int, int]], threshold: float) -> bool:
+        """Whether every (row, row) pair scores at least `threshold` (each pair scored once, then remembered)."""
+        missing = []
+        for a, b in pairs:
+            key = (min(a, b), max(a, b))
+            s = self.known.get(key)
+            if s is None:
+                missing.append(key)
+            elif s < threshold:
+                return False
+        if not missing:
+            return True
+        ra = np.array([a for a, _ in missing], dtype=np.int64)
+        rb = np.array([b for _, b in missing], dtype=np.int64)
+        if self.score_pairs is not None:
+            got = np.asarray(self.score_pairs(ra, rb), dtype=np.float64)
+        else:
+            got = _row_dots(self.vectors, ra, rb)
+        self.known.update(zip(missing, got.tolist()))
+        return bool((got >= threshold).all())
+
+
+class _Groups:
+    """Complete-link groups: two groups join only when every member of one is a duplicate of every
+    member of the other (score at or above the merge threshold, and ``may_fold``).
+
+    The texts of one existing artefact are one group from the start; two groups that each hold an
+    existing artefact never join (that is a reviewer's merge). Items with ``linked`` False (a
+    reviewer's text) are not checked, unless a group has nothing else.
+    """
+
+    def __init__(self, items: Sequence[DedupItem], scores: _PairScores, merge_threshold: float) -> None:
+        self.items, self.scores, self.merge = items, scores, merge_threshold
+        self.group = list(range(len(items)))
+        self.members: dict[int, list[int]] = {}
+        first_of: dict[str, int] = {}
+        for i, it in enumerate(items):
+            if it.is_artefact and it.id in first_of:
+                self.group[i] = first_of[it.id]
+            elif it.is_artefact:
+                first_of[it.id] = i
+            self.members.setdefault(self.group[i], []).append(i)
+        self.anchored = set(first_of.values())
+
+    def _linked(self, g: int) -> list[int]:
+        """The rows of group `g` a joining group must be duplicates of (all, if none is linked)."""
+        rows = [i for i in self.members[g] if self.items[i].linked]
+        return rows or self.members[g]
+
+    def may_fold_groups(self, ga: int, gb: int) -> bool:
+        """Whether ``may_fold`` allows every pair across groups `ga` and `gb`."""
+        return all(may_fold(self.items[x], self.items[y]) for x in self.members[ga] for y in self.members[gb])
+
+    def find(self, i: int) -> int:
+        """The group row `i` is in."""
+        return self.group[i]
+
+    def join(self, a: int, b: int) -> bool:
+        """Join the groups of `a` and `b` if complete linkage holds; whether they are one group now."""
+        ga, gb = self.group[a], self.group[b]
+        if ga == gb:
+            return True
+        if ga in self.anchored and gb in self.anchored:
+            return False
+        left, right = self._linked(ga), self._linked(gb)
+        if not self.may_fold_groups(ga, gb):
+            return False
+        if not self.scores.all_at_least([(x, y) for x in left for y in right], self.merge):
+            return False
+        if gb in self.anchored:
+            ga, gb = gb, ga
+        for y in self.members.pop(gb):
+            self.group[y] = ga
+            self.members[ga].append(y)
+        return True

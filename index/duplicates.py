@@ -28,7 +28,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from extractors.answer_ranking import clean_question
+from pipeline.text import asks as _asks
+from pipeline.text import content_words, is_generic_question, needs_antecedent, split_sentences
+from pipeline.text_clean import clean_question
 
 __all__ = [
     "CALIBRATED",
@@ -48,98 +50,6 @@ __all__ = [
 
 # --------------------------------------------------------------------------- text helpers
 
-_WORD = re.compile(r"[A-Za-z][A-Za-z'’]*|\d+(?:[.,]\d+)?")
-_STOP = frozenset(
-    """a an the and or but if of to in on at for from by with about as into than then so too very is are was were be
-    been being am do does did doing have has had having i me my we our you your u ur he she it its they them their this
-    that these those there here what which who whom whose when where why how can could would should will shall may might
-    must not no yes any anyone anybody some someone somebody all also just only please pls plz thanks thank thanx thx hi
-    hello dear regards know want need get got like one im i'm it's don't dont doesn't isn't ve ll re s t d m let lets
-    tell advise advice help suggest suggestion suggestions recommend idea ideas info information kindly guys friends
-    everyone everybody qatar doha ql qatarliving much many more most other there's what's where's""".split()
-)
-
-
-def _stem(word: str) -> str:
-    for suffix in ("ing", "ies", "ed", "es", "s"):
-        if len(word) > len(suffix) + 3 and word.endswith(suffix):
-            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
-    return word
-
-
-def content_words(text: str) -> list[str]:
-    """Lower-cased, lightly stemmed words of `text` without stop words (order kept, repeats kept)."""
-    out = []
-    for m in _WORD.finditer(text or ""):
-        w = m.group(0).lower().replace("’", "'")
-        if w.endswith("'s"):
-            w = w[:-2]
-        if w in _STOP or len(w) < 2:
-            continue
-        out.append(_stem(w))
-    return out
-
-
-# sentence ends: . ! ? (runs of them), newlines, and the ';' Qatar Living uses for ',' stays inside
-_SENT_SPLIT = re.compile(r"(?<=[.!?])\s+|\n+|(?<=\?)(?=\S)|(?<=[a-z]\.)(?=[A-Z])")
-_INTERROGATIVE = re.compile(
-    r"^(?:who|whom|whose|what|what's|whats|when|where|where's|which|why|how|is|are|am|was|were|can|could|would|"
-    r"should|shall|will|do|does|did|has|have|had|may|might|any|anyone|anybody|someone|somebody|isn'?t|aren'?t|"
-    r"can'?t|won'?t|don'?t|doesn'?t|didn'?t|wat|wht|hw|whr|plz|pls|please)\b",
-    re.IGNORECASE,
-)
-_REQUEST = re.compile(
-    r"\b(?:any|some)\s*(?:one|body)\s+(?:know|knows|tried|have|has|recommend|suggest|help|advise|please|can|could)\b"
-    r"|\b(?:does|do|can|could|would)\s+(?:any|some)\s*(?:one|body)\b"
-    r"|\bhow\s+(?:do|can|should|would|to|much|many|long|about)\b"
-    r"|\bany\s+(?:advice|advise|idea|ideas|suggestions?|recommendations?|tips?|help|info|information|thoughts)\b"
-    r"|\b(?:please|pls|plz|kindly)\s+(?:help|advise|advice|suggest|recommend|tell|let\s+me\s+know|share|guide)\b"
-    r"|\b(?:i|we)\s+(?:need|want|would\s+like|'d\s+like)\s+to\s+(?:know|find|ask)\b"
-    r"|\b(?:wondering|curious)\s+(?:if|whether|how|what|why|where|when|about)\b"
-    r"|\blooking\s+for\b"
-    r"|\b(?:can|could)\s+(?:you|u|someone|anyone)\b"
-    r"|\bwhere\s+(?:can|could|to|is|are|do)\b|\bwhat\s+(?:is|are)\s+the\s+best\b",
-    re.IGNORECASE,
-)
-
-
-_HARD_WRAP = re.compile(r"(?<=\S)[ \t]*\n(?=[ \t]*[a-z0-9(])")
-
-
-def split_sentences(text: str) -> list[str]:
-    """Sentences of `text` (. ! ? and line breaks end one; hard-wrapped mail lines are rejoined)."""
-    # Mail bodies are hard-wrapped at ~72 columns: a line break before a lower-case word
-    # continues the sentence, it does not end it.
-    text = _HARD_WRAP.sub(" ", text or "")
-    parts = []
-    for chunk in _SENT_SPLIT.split(text):
-        chunk = chunk.strip(" \t;,-–—")
-        if len(chunk) > 1:
-            parts.append(chunk)
-    return parts
-
-
-def _asks(sentence: str) -> bool:
-    s = sentence.strip()
-    if "?" in s:
-        return True
-    if _INTERROGATIVE.match(s) and len(s.split()) >= 3:
-        return True
-    return bool(_REQUEST.search(s))
-
-
-# A pronoun that points back at something the sentence itself does not name.
-_BACK_REFERENCE = re.compile(r"\b(?:it|this|that one|these|those|them|they|its|their)\b", re.IGNORECASE)
-_MAX_BARE_WORDS = 4  # an asking sentence this short, with a back-reference, cannot stand alone
-
-
-def needs_antecedent(sentence: str) -> bool:
-    """Whether an asking sentence leans on the one before it ("Is there a way to do it without
-    downtime?" after "We need to rotate the Postgres password."): it refers back with a pronoun
-    and names at most a few things itself."""
-    return bool(_BACK_REFERENCE.search(sentence)) and len(content_words(sentence)) <= _MAX_BARE_WORDS
-
-
 def question_core(
     text: str, subject: str | None = None, max_sentences: int = 3, with_antecedent: bool = False
 ) -> str:
@@ -153,16 +63,19 @@ def question_core(
     sentence asks, the first sentence of the cleaned body stands in for the question. The
     subject, when given, always leads (it is the poster's own summary).
 
-    `with_antecedent`: an asking sentence that cannot stand alone (``needs_antecedent``) keeps
-    the sentence before it, so a stored FAQ question says what "it" is. Off for the pairwise
-    duplicate score, whose weights were calibrated without it.
+    `with_antecedent`: the question must stand alone (a stored FAQ question): an asking
+    sentence that leans on the one before it (``needs_antecedent``) keeps it, so the question
+    says what "it" is, and a generic closer ("Any ideas?", ``is_generic_question``) gives way to
+    the problem statement before it. Off for the pairwise duplicate score, whose weights were
+    calibrated without it.
     """
     body = clean_question(text or "") if (text or "").strip() else ""
     sentences = split_sentences(body)
     asking = [i for i, s in enumerate(sentences) if _asks(s)]
-    picked = asking[:max_sentences] if asking else [0][: len(sentences)]
-    if with_antecedent and asking:
-        picked = sorted({j for i in picked for j in ((i - 1, i) if i and needs_antecedent(sentences[i]) else (i,))})
+    if with_antecedent:
+        picked = _standalone_picks(sentences, asking, max_sentences)
+    else:
+        picked = asking[:max_sentences] if asking else [0][: len(sentences)]
     kept = [sentences[i] for i in picked]
     parts: list[str] = []
     subj = (subject or "").strip()
@@ -176,6 +89,29 @@ def question_core(
             seen.add(key)
     out = " ".join(parts).strip()
     return out or (subj or (text or "").strip())
+
+
+#: Sentences of problem statement a generic closer stands for ("I get X when Y. Any ideas?").
+PROBLEM_SENTENCES = 2
+
+
+def _standalone_picks(sentences: list[str], asking: list[int], max_sentences: int) -> list[int]:
+    """Indices of the sentences that state the question on their own (see ``question_core``)."""
+    specific = [i for i in asking if not is_generic_question(sentences[i])]
+    picked: set[int] = set()
+    for i in specific[:max_sentences]:
+        picked.add(i)
+        if i and needs_antecedent(sentences[i]):
+            picked.add(i - 1)
+    if picked:
+        return sorted(picked)
+    # Only generic closers ask (or nothing asks): the problem is what was said before the first
+    # closer; failing that, the first sentence.
+    end = asking[0] if asking else len(sentences)
+    before = [i for i in range(end) if not _asks(sentences[i])][-PROBLEM_SENTENCES:]
+    if before:
+        return before
+    return [0][: len(sentences)]
 
 
 def texts_for(kind: str, title: str | None, body: str | None) -> str:

@@ -1,5 +1,6 @@
-"""BM25 keyword index (bm25s): English stopwords, a Snowball stemmer when PyStemmer is installed.
+"""BM25 keyword index (bm25s) over the product's own terms (``pipeline.text.content_words``).
 
+Search tokenises like extractors and dedup do: one stop list, one stemmer (pipeline/text.py).
 Rows are numbered in the order the texts were given; `search` returns row indices. Documents that
 share no term with the query score 0 and are never returned (they are not matches).
 """
@@ -9,42 +10,33 @@ from __future__ import annotations
 import json
 import logging
 import os
-from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-__all__ = ["KeywordIndex", "available_stemmer"]
+from pipeline.text import content_words
+
+__all__ = ["TOKENIZER", "KeywordIndex"]
 
 log = logging.getLogger(__name__)
 
 PARAMS_FILE = "keyword.json"
-FORMAT_VERSION = 1
-
-
-@lru_cache(maxsize=1)
-def _pystemmer() -> Any:
-    try:
-        import Stemmer  # PyStemmer
-    except ImportError:
-        return None
-    return Stemmer.Stemmer("english")
-
-
-def available_stemmer() -> str | None:
-    """"snowball-english" when PyStemmer is importable, else None (no stemming)."""
-    return "snowball-english" if _pystemmer() is not None else None
+FORMAT_VERSION = 2
+#: The terms of an index written by this version: pipeline.text's words, stop list and stemmer.
+TOKENIZER = "practice-text-1"
+#: Indexes written before the shared toolkit (format 1) used bm25s's English stop words and no
+#: stemmer; a release keeps the terms it was built with, so its queries are read the same way.
+LEGACY_TOKENIZER = "bm25s-en"
 
 
 class KeywordIndex:
     """BM25 over a list of texts (bm25s, Lucene variant, k1=1.5, b=0.75)."""
 
-    def __init__(self, stopwords: str | None = "en", stemmer: str | None = "auto", k1: float = 1.5, b: float = 0.75) -> None:
-        self.stopwords = stopwords
-        self.stemmer_name = available_stemmer() if stemmer == "auto" else stemmer
-        if self.stemmer_name is not None and _pystemmer() is None:
-            raise RuntimeError(f"this keyword index uses the stemmer {self.stemmer_name!r} but PyStemmer is not installed")
+    def __init__(self, k1: float = 1.5, b: float = 0.75, tokenizer: str = TOKENIZER) -> None:
+        if tokenizer not in (TOKENIZER, LEGACY_TOKENIZER):
+            raise ValueError(f"unknown keyword tokenizer {tokenizer!r} (this version reads {TOKENIZER!r})")
+        self.tokenizer = tokenizer
         self.k1 = k1
         self.b = b
         self._retriever: Any = None
@@ -53,19 +45,15 @@ class KeywordIndex:
     def __len__(self) -> int:
         return self.size
 
-    def _stemmer(self) -> Callable[[list[str]], list[str]] | None:
-        stemmer = _pystemmer() if self.stemmer_name else None
-        return stemmer.stemWords if stemmer is not None else None
-
     def tokenize(self, texts: list[str]) -> list[list[str]]:
-        """Lower-cased word tokens without stopwords (stemmed when a stemmer is in use)."""
-        import bm25s
+        """The BM25 terms of each text: content words, stop words out, stemmed."""
+        if self.tokenizer == LEGACY_TOKENIZER:
+            import bm25s
 
-        if not texts:
-            return []
-        return bm25s.tokenize(
-            list(texts), stopwords=self.stopwords, stemmer=self._stemmer(), return_ids=False, show_progress=False
-        )
+            if not texts:
+                return []
+            return bm25s.tokenize(list(texts), stopwords="en", return_ids=False, show_progress=False)
+        return [content_words(t) for t in texts]
 
     def build(self, texts: list[str]) -> "KeywordIndex":
         """Index the texts (replacing whatever was indexed); row i is texts[i]."""
@@ -75,11 +63,12 @@ class KeywordIndex:
         self._retriever = None
         if not texts:
             return self
-        tokens = bm25s.tokenize(
-            list(texts), stopwords=self.stopwords, stemmer=self._stemmer(), return_ids=True, show_progress=False
-        )
-        if not tokens.vocab:  # no text has a single indexable word: nothing can match
+        terms = self.tokenize(list(texts))
+        vocab: dict[str, int] = {}
+        ids = [[vocab.setdefault(t, len(vocab)) for t in doc] for doc in terms]
+        if not vocab:  # no text has a single indexable word: nothing can match
             return self
+        tokens = bm25s.tokenization.Tokenized(ids=ids, vocab=vocab)
         retriever = bm25s.BM25(k1=self.k1, b=self.b)
         retriever.index(tokens, show_progress=False)
         self._retriever = retriever
@@ -124,8 +113,7 @@ class KeywordIndex:
         params = {
             "format_version": FORMAT_VERSION,
             "size": self.size,
-            "stopwords": self.stopwords,
-            "stemmer": self.stemmer_name,
+            "tokenizer": self.tokenizer,
             "k1": self.k1,
             "b": self.b,
         }
@@ -138,7 +126,13 @@ class KeywordIndex:
 
         folder = Path(folder)
         params = json.loads((folder / PARAMS_FILE).read_text(encoding="utf-8"))
-        index = cls(stopwords=params["stopwords"], stemmer=params["stemmer"], k1=params["k1"], b=params["b"])
+        if "tokenizer" in params:
+            tokenizer = params["tokenizer"]
+        elif params.get("stopwords") == "en" and params.get("stemmer") is None:
+            tokenizer = LEGACY_TOKENIZER
+        else:
+            raise ValueError(f"{folder / PARAMS_FILE}: keyword index with stemmer {params.get('stemmer')!r} cannot be read")
+        index = cls(k1=params["k1"], b=params["b"], tokenizer=tokenizer)
         index.size = int(params["size"])
         if (folder / "params.index.json").exists():
             index._retriever = bm25s.BM25.load(str(folder), mmap=mmap, show_progress=False)

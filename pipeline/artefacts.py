@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from index.dedupe import DedupItem, plan_dedup
+from index.refold import FOLD_VERSION
+from pipeline.dedup_items import REVIEWED, artefact_items, compare_text, conversations_of, dedup_item, evidence_passage_ids
 from pipeline.models import (
     Artefact,
     ArtefactStatus,
@@ -29,8 +31,6 @@ from pipeline.models import (
 )
 from pipeline.store import Store
 
-# Reviewer-owned states: the stage never changes their text or status.
-REVIEWED = (ArtefactStatus.approved, ArtefactStatus.rejected)
 
 
 @dataclass(frozen=True)
@@ -59,21 +59,13 @@ class DedupeReport:
     stale: int = 0  # artefacts left with no evidence
     deferred: int = 0  # artefacts a reviewer kept changing during the run: redone by the next run
     suggestions: int = 0
+    refold_left: int = 0  # members that left an artefact in a re-fold (each suggested back to it)
     embeddings_computed: int = 0
     by_kind: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, object]:
         """The documented `--json` shape of `practice dedupe`."""
         return asdict(self)
-
-
-def compare_text(kind: CandidateKind, title: str, body: str) -> str:
-    """What dedup embeds: the question of a FAQ (not its answer); name and recommendation of a pattern."""
-    from index.duplicates import embedding_text_for
-
-    if kind == CandidateKind.faq:
-        return embedding_text_for("faq", title, None)
-    return embedding_text_for("pattern", title, body)
 
 
 def duplicate_pair_scorer(
@@ -140,7 +132,8 @@ def union_evidence(candidates: Iterable[Candidate]) -> list[Evidence]:
 
 
 def support_of(candidates: list[Candidate], passages: dict[str, Passage], sources: dict[str, Source]) -> Support:
-    """Distinct candidates, sources, authors and communities behind an artefact."""
+    """Distinct candidates, conversations (threads, meetings, documents), sources, authors and
+    communities behind an artefact. `passages` should hold the candidates' evidence passages."""
     authors = {
         passages[e.passage_id].author
         for c in candidates
@@ -149,7 +142,11 @@ def support_of(candidates: list[Candidate], passages: dict[str, Passage], source
     }
     source_ids = {c.source_id for c in candidates}
     communities = {sources[s].community for s in source_ids if s in sources and sources[s].community}
-    return Support(candidates=len(candidates), sources=len(source_ids), authors=len(authors), communities=len(communities))
+    conversations = set().union(*conversations_of(candidates, passages, sources).values()) if candidates else set()
+    return Support(
+        candidates=len(candidates), conversations=len(conversations), sources=len(source_ids),
+        authors=len(authors), communities=len(communities),
+    )  # fmt: skip
 
 
 def visibility_of(source_ids: Iterable[str], sources: dict[str, Source]) -> str:
@@ -221,9 +218,10 @@ def dedupe(
     thresholds: Thresholds,
     score_pairs: Callable[..., Callable[[np.ndarray, np.ndarray], np.ndarray]] | None = None,
 ) -> DedupeReport:
-    """Fold unassigned candidates into artefacts and refresh artefacts whose candidates went away."""
-    from index.embeddings import embed_cached
+    """Fold unassigned candidates into artefacts and refresh artefacts whose candidates went away.
 
+    On the first run after the grouping rules change (``index.refold.FOLD_VERSION``), existing
+    artefacts are re-folded first: members that no longer belong leave (``pipeline.refold``)."""
     report = DedupeReport()
     sources = {s.id: s for s in store.list_sources()}
     live = {c.id: c for c in store.candidates()}
@@ -240,6 +238,22 @@ def dedupe(
 
     # 2. New candidates are compared with each other and with existing artefacts, per kind.
     unassigned = store.unassigned_candidates()
+    fold_state = store.cache("dedupe")
+    refold = fold_state.get("fold_version") != FOLD_VERSION
+    conv: dict[str, frozenset[str]] = {}
+    if unassigned or refold:  # nothing to compare otherwise: an unchanged run reads no passages
+        conv_passages = store.passages_by_id(evidence_passage_ids([*unassigned, *live.values()]))
+        conv = conversations_of([*unassigned, *live.values()], conv_passages, sources)
+    left_from: dict[str, tuple[str, float]] = {}  # candidate -> (artefact it left, score) in a re-fold
+    if refold:
+        from pipeline.refold import refold_existing
+
+        left_from = refold_existing(
+            store, artefacts, changed, live, conv, lambda kind, items, answers: _pair_scorer(
+                store, embed, model_id, thresholds, score_pairs, kind, items, answers, report
+            ), thresholds,
+        )  # fmt: skip
+        unassigned = [*unassigned, *(live[c] for c in left_from)]
     groups: list[tuple[str | None, list[Candidate]]] = []
     suggestions: list[tuple[str, str, float]] = []
     for kind in CandidateKind:
@@ -247,34 +261,11 @@ def dedupe(
         if not fresh:
             continue
         existing = [a for a in artefacts.values() if a.kind == kind]
-        items, answers = [], []  # answers: the FAQ answer behind each item (aligned with items)
-        for a in existing:
-            texts = {compare_text(kind, a.title, a.body): a.body}
-            for c in a.candidate_ids:
-                if c in live:
-                    texts.setdefault(compare_text(kind, live[c].title, live[c].body), live[c].body)
-            items += [DedupItem(a.id, True, t) for t in sorted(texts)]
-            answers += [texts[t] for t in sorted(texts)]
-        items += [DedupItem(c.id, False, compare_text(kind, c.title, c.body)) for c in fresh]
+        items, answers = artefact_items(kind, existing, live, conv)
+        items += [dedup_item(kind, c.id, False, compare_text(kind, c.title, c.body, c.problem), conv.get(c.id, frozenset())) for c in fresh]
         answers += [c.body for c in fresh]
-        vectors, computed = embed_cached(
-            [it.text for it in items], embed, model_id, store.get_embeddings, store.put_embeddings
-        )
-        report.embeddings_computed += computed
         merge, suggest = thresholds.for_kind(kind)
-        answer_vectors = has_answer = None
-        if kind == CandidateKind.faq and score_pairs:
-            from index.answer_agreement import answer_text_for
-
-            answer_texts = [answer_text_for(x) for x in answers]
-            has_answer = np.array([bool(t) for t in answer_texts], dtype=bool)
-            answered = [t for t in answer_texts if t]
-            answer_vectors = np.zeros_like(vectors)
-            if answered:
-                av, computed = embed_cached(answered, embed, model_id, store.get_embeddings, store.put_embeddings)
-                answer_vectors[has_answer] = av
-                report.embeddings_computed += computed
-        scorer = score_pairs(kind, items, vectors, answer_vectors, has_answer, merge) if score_pairs else None
+        vectors, scorer = _pair_scorer(store, embed, model_id, thresholds, score_pairs, kind, items, answers, report)
         plan = plan_dedup(items, vectors, merge, suggest, scorer)
         by_id = {c.id: c for c in fresh}
         for group in plan.groups:
@@ -318,7 +309,8 @@ def dedupe(
         """Redo this run's change on what a reviewer saved meanwhile: their status and text stay."""
         if current is None or current.status == ArtefactStatus.merged:
             return None  # its new candidates stay unassigned: the next run folds them
-        kept = [cid for cid in current.candidate_ids if cid in live]
+        # A member this run placed elsewhere (it left in a re-fold) stays out.
+        kept = [cid for cid in current.candidate_ids if cid in live and member_of.get(cid, attempted.id) == attempted.id]
         ids = kept + [cid for cid in added.get(attempted.id, []) if cid not in kept]
         members = [live[cid] for cid in ids]
         more = store.passages_by_id(e.passage_id for c in members for e in c.evidence)
@@ -328,11 +320,48 @@ def dedupe(
     report.deferred = len(store.update_artefacts(refreshed, versions, rebase))
 
     # Suggestions name candidates or artefacts; store them between artefacts.
+    # A member that left its artefact in a re-fold is suggested back to that artefact's reviewer.
+    suggestions += [(artefact_id, c, s) for c, (artefact_id, s) in left_from.items()]
+    report.refold_left = len(left_from)
     pairs = [(member_of.get(x, x), member_of.get(y, y), s) for x, y, s in suggestions]
     pairs = [(x, y, s) for x, y, s in pairs if x != y]
     store.replace_suggestions(_keep_live_suggestions(store.suggestions(), pairs, live_ids=set(artefacts) | set(member_of.values())))
     report.suggestions = len(pairs)
+    if refold:
+        fold_state["fold_version"] = FOLD_VERSION
     return report
+
+
+def _pair_scorer(
+    store: Store,
+    embed: Callable[[list[str]], np.ndarray],
+    model_id: str,
+    thresholds: Thresholds,
+    score_pairs: Callable[..., Callable[[np.ndarray, np.ndarray], np.ndarray]] | None,
+    kind: CandidateKind,
+    items: list[DedupItem],
+    answers: list[str],
+    report: DedupeReport,
+) -> tuple[np.ndarray, Callable[[np.ndarray, np.ndarray], np.ndarray] | None]:
+    """The items' vectors (cached embeddings) and the pair scorer over their rows (None: cosine)."""
+    from index.embeddings import embed_cached
+
+    vectors, computed = embed_cached([it.text for it in items], embed, model_id, store.get_embeddings, store.put_embeddings)
+    report.embeddings_computed += computed
+    merge, _ = thresholds.for_kind(kind)
+    answer_vectors = has_answer = None
+    if kind == CandidateKind.faq and score_pairs:
+        from index.answer_agreement import answer_text_for
+
+        answer_texts = [answer_text_for(x) for x in answers]
+        has_answer = np.array([bool(t) for t in answer_texts], dtype=bool)
+        answered = [t for t in answer_texts if t]
+        answer_vectors = np.zeros_like(vectors)
+        if answered:
+            av, computed = embed_cached(answered, embed, model_id, store.get_embeddings, store.put_embeddings)
+            answer_vectors[has_answer] = av
+            report.embeddings_computed += computed
+    return vectors, (score_pairs(kind, items, vectors, answer_vectors, has_answer, merge) if score_pairs else None)
 
 
 def _keep_live_suggestions(

@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from pipeline import config  # noqa: F401  (offline environment before anything else loads)
+from pipeline.cli_ops import WAIT_OPTION, holding_writer_lease
 from pipeline.models import SourceKind
 
 
@@ -55,6 +56,7 @@ def main() -> None:
 @click.option("--include-bots", is_flag=True, help="Keep chat bot messages (skipped by default).")
 @click.option("--max-mb", type=float, help="Size cap per source in MiB [default: $PRACTICE_MAX_SOURCE_MB or 200].")
 @click.option("--flow", "via_flow", is_flag=True, help="Run as a Prefect flow (ephemeral local server, or $PREFECT_API_URL).")
+@WAIT_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print the run report as JSON.")
 def ingest(
     paths: tuple[Path, ...],
@@ -66,6 +68,7 @@ def ingest(
     include_bots: bool,
     max_mb: float | None,
     via_flow: bool,
+    wait: float,
     as_json: bool,
 ) -> None:
     """Read sources (files or folders) into the store, incrementally.
@@ -77,29 +80,30 @@ def ingest(
     from pipeline.store import open_store
 
     max_bytes = _max_bytes(max_mb)
-    if via_flow:
-        from flows.ingest import ingest_flow
-        from flows.prefect_env import tie_ephemeral_server
+    with holding_writer_lease(wait):
+        if via_flow:
+            from flows.ingest import ingest_flow
+            from flows.prefect_env import tie_ephemeral_server
 
-        tie_ephemeral_server()  # a killed command must not leave Prefect's server behind
-        report = IngestReport.from_json(
-            ingest_flow(
-                paths=[str(p) for p in paths], community=community, visibility=visibility, kind=kind,
-                prune_missing=prune, max_source_bytes=max_bytes, include_bots=include_bots,
-            )  # fmt: skip
-        )
-    else:
-        options = IngestOptions.build(community, visibility, kind, max_bytes, include_bots)
-        store = open_store()
-        bar = _progress_bar(enabled=not as_json)
-        try:
-            report = ingest_paths(
-                store, paths, options, prune_missing=prune, progress=(lambda o: bar.update(1)) if bar else None
+            tie_ephemeral_server()  # a killed command must not leave Prefect's server behind
+            report = IngestReport.from_json(
+                ingest_flow(
+                    paths=[str(p) for p in paths], community=community, visibility=visibility, kind=kind,
+                    prune_missing=prune, max_source_bytes=max_bytes, include_bots=include_bots,
+                )  # fmt: skip
             )
-        finally:
-            if bar:
-                bar.close()
-            store.close()
+        else:
+            options = IngestOptions.build(community, visibility, kind, max_bytes, include_bots)
+            store = open_store()
+            bar = _progress_bar(enabled=not as_json)
+            try:
+                report = ingest_paths(
+                    store, paths, options, prune_missing=prune, progress=(lambda o: bar.update(1)) if bar else None
+                )
+            finally:
+                if bar:
+                    bar.close()
+                store.close()
 
     if as_json:
         _emit_json(report.to_json())
@@ -170,27 +174,29 @@ def sources(as_json: bool) -> None:
 @click.option("--extractor", "names", multiple=True, help="Extractor to run (repeatable) [default: threads, transcripts, documents].")
 @click.option("--llm-model", help="Chat model for the llm extractor, e.g. openai:gpt-4o-mini [default: $PRACTICE_LLM_MODEL].")
 @click.option("--flow", "via_flow", is_flag=True, help="Run as a Prefect flow.")
+@WAIT_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print the run report as JSON.")
-def extract(names: tuple[str, ...], llm_model: str | None, via_flow: bool, as_json: bool) -> None:
+def extract(names: tuple[str, ...], llm_model: str | None, via_flow: bool, wait: float, as_json: bool) -> None:
     """Extract FAQ and pattern candidates from sources not yet extracted (incremental)."""
     from pipeline.extract import ExtractReport
     from pipeline.stages import run_extract
 
     try:
-        if via_flow:
-            from flows.extract import extract_flow
-            from flows.prefect_env import tie_ephemeral_server
+        with holding_writer_lease(wait):
+            if via_flow:
+                from flows.extract import extract_flow
+                from flows.prefect_env import tie_ephemeral_server
 
-            tie_ephemeral_server()
-            data = extract_flow(extractors=list(names) or None, llm_model=llm_model)
-        else:
-            bar = _progress_bar(enabled=not as_json, desc="extracting")
-            try:
-                report = run_extract(list(names) or None, llm_model, progress=(lambda s: bar.update(1)) if bar else None)
-            finally:
-                if bar:
-                    bar.close()
-            data = report.to_json()
+                tie_ephemeral_server()
+                data = extract_flow(extractors=list(names) or None, llm_model=llm_model)
+            else:
+                bar = _progress_bar(enabled=not as_json, desc="extracting")
+                try:
+                    report = run_extract(list(names) or None, llm_model, progress=(lambda s: bar.update(1)) if bar else None)
+                finally:
+                    if bar:
+                        bar.close()
+                data = report.to_json()
     except KeyError as exc:  # an unknown extractor name
         raise click.ClickException(str(exc.args[0])) from None
     if as_json:
@@ -281,6 +287,7 @@ def _register_subcommands() -> None:
     from pipeline.cli_eval import eval_group
     from pipeline.cli_eval_duplicates import duplicates_command
     from pipeline.cli_eval_search import search_command
+    from pipeline.cli_ops import COMMANDS as OPS_COMMANDS
     from pipeline.cli_review import review_group, users_group
     from pipeline.cli_run import COMMANDS
     from pipeline.cli_search import search
@@ -288,7 +295,7 @@ def _register_subcommands() -> None:
 
     eval_group.add_command(search_command)
     eval_group.add_command(duplicates_command)
-    for command in [*COMMANDS, search, review_group, users_group, serve_command]:
+    for command in [*COMMANDS, *OPS_COMMANDS, search, review_group, users_group, serve_command]:
         main.add_command(command)
     main.add_command(eval_group)
 

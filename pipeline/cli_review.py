@@ -170,7 +170,7 @@ def queue(kind: str | None, community: str | None, limit: int, as_json: bool) ->
                                 "support": a.support.model_dump()} for a in items], indent=2))  # fmt: skip
         return
     for a in items:
-        click.echo(f"{a.id}  {impact(a):6.2f}  [{a.kind.value}] {a.title[:90]}  ({a.support.sources} sources)")
+        click.echo(f"{a.id}  {impact(a):6.2f}  [{a.kind.value}] {a.title[:90]}  ({a.support.conversations} conversations, {a.support.sources} sources)")
 
 
 @review_group.command()

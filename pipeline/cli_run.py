@@ -8,6 +8,8 @@ from typing import Any
 
 import click
 
+from pipeline.cli_ops import WAIT_OPTION, holding_writer_lease
+
 CONFIG_OPTION = click.option(
     "--config", "config", type=click.Path(path_type=Path), help="practice.toml to use [default: $PRACTICE_CONFIG or ./practice.toml]."
 )
@@ -28,12 +30,15 @@ def _emit(data: Any) -> None:
 
 @click.command()
 @CONFIG_OPTION
+@WAIT_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def dedupe(config: Path | None, as_json: bool) -> None:
+def dedupe(config: Path | None, wait: float, as_json: bool) -> None:
     """Fold new candidates into artefacts by embedding similarity; suggest possible duplicates."""
     from pipeline.stages import run_dedupe
 
-    report = run_dedupe(_settings(config)).to_json()  # type: ignore[attr-defined]
+    settings = _settings(config)
+    with holding_writer_lease(wait):
+        report = run_dedupe(settings).to_json()  # type: ignore[attr-defined]
     if as_json:
         _emit(report)
         return
@@ -56,12 +61,15 @@ def _echo_heal(heal: dict[str, Any]) -> None:
 @click.command()
 @CONFIG_OPTION
 @click.option("--include-candidates", is_flag=True, default=None, help="Publish unreviewed candidates too, marked as such.")
+@WAIT_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def publish(config: Path | None, include_candidates: bool | None, as_json: bool) -> None:
+def publish(config: Path | None, include_candidates: bool | None, wait: float, as_json: bool) -> None:
     """Build an immutable index release of approved artefacts and make it current."""
     from pipeline.stages import run_publish
 
-    report = run_publish(_settings(config), include_candidates=include_candidates).to_json()  # type: ignore[attr-defined]
+    settings = _settings(config)
+    with holding_writer_lease(wait):
+        report = run_publish(settings, include_candidates=include_candidates).to_json()  # type: ignore[attr-defined]
     if as_json:
         _emit(report)
         return
@@ -81,15 +89,17 @@ def publish(config: Path | None, include_candidates: bool | None, as_json: bool)
 )
 @CONFIG_OPTION
 @click.option("--include-candidates", is_flag=True, default=None, help="Publish unreviewed candidates too.")
+@WAIT_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print every stage's report as JSON.")
 def run(
     paths: tuple[Path, ...], community: str | None, visibility: str | None, config: Path | None,
-    include_candidates: bool | None, as_json: bool,
+    include_candidates: bool | None, wait: float, as_json: bool,
 ) -> None:  # fmt: skip
     """Run the whole flow (ingest → extract → dedupe → publish) as one Prefect flow.
 
     With PATH arguments those are read; otherwise the sources in practice.toml. Sources keep their
-    visibility unless --visibility (or practice.toml) says otherwise.
+    visibility unless --visibility (or practice.toml) says otherwise. One run writes a store at a
+    time: another one waits (--wait) or stops, naming the run that writes.
     """
     settings = _settings(config)
     if not paths and not settings.sources:
@@ -98,10 +108,11 @@ def run(
     from flows.run import run_flow
 
     tie_ephemeral_server()  # a killed run must not leave Prefect's server behind (it dies with us)
-    report = run_flow(
-        paths=[str(p) for p in paths] or None, community=community, visibility=visibility,
-        config=str(config) if config else None, include_candidates=include_candidates,
-    )  # fmt: skip
+    with holding_writer_lease(wait):
+        report = run_flow(
+            paths=[str(p) for p in paths] or None, community=community, visibility=visibility,
+            config=str(config) if config else None, include_candidates=include_candidates,
+        )  # fmt: skip
     if as_json:
         _emit(report)
         return

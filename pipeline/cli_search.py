@@ -27,7 +27,8 @@ def print_hit(rank: int, hit: dict[str, Any]) -> None:
     click.echo(f"   {_clip(body or 'open question: no answer yet', 400)}")
     teams = f", in {s['communities']} communities" if s["communities"] > 1 else ""
     click.echo(
-        f"   score {hit['score']:.4f} · from {s['sources']} source(s), {s['authors']} author(s){teams}"
+        f"   score {hit['score']:.4f} · in {s.get('conversations', s['sources'])} conversation(s), "
+        f"{s['sources']} source(s), {s['authors']} author(s){teams}"
     )
     for c in hit["citations"][:3]:
         click.echo(f"   · \"{_clip(c['quote'], 110)}\" — {format_citation(c)}")

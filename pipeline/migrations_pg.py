@@ -141,6 +141,18 @@ CREATE TRIGGER review_events_no_truncate BEFORE TRUNCATE ON review_events
 
 _M0005_ARTEFACT_VERSIONS = "ALTER TABLE artefacts ADD COLUMN version INTEGER NOT NULL DEFAULT 1"
 
+# One writer at a time (see the SQLite twin); epoch seconds need double precision, not REAL.
+_M0006_LEASES = """
+CREATE TABLE leases (
+    name TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    acquired_at DOUBLE PRECISION NOT NULL,
+    expires_at DOUBLE PRECISION NOT NULL
+)
+"""
+
 
 def _byte_order(sql: str) -> str:
     """Every text column compared byte-wise, as SQLite does."""
@@ -155,6 +167,7 @@ MIGRATIONS: list[str] = [
         _M0003_EMBEDDINGS_AND_ARTEFACTS,
         _M0004_USERS_AND_REVIEW_LOG,
         _M0005_ARTEFACT_VERSIONS,
+        _M0006_LEASES,
     )
 ]
 

@@ -161,12 +161,30 @@ def _m0005_artefact_versions(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE artefacts ADD COLUMN version INTEGER NOT NULL DEFAULT 1")
 
 
+def _m0006_leases(db: sqlite3.Connection) -> None:
+    # One writer at a time: the run holding the "writer" lease renews its expiry while it lives;
+    # a lease whose expiry passed (or whose process is gone) is taken over by the next run.
+    db.execute(
+        """
+        CREATE TABLE leases (
+            name TEXT PRIMARY KEY,
+            holder TEXT NOT NULL,       -- the run id
+            host TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            acquired_at REAL NOT NULL,  -- seconds since the epoch
+            expires_at REAL NOT NULL
+        )
+        """
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _m0001_sources_and_passages,
     _m0002_candidates,
     _m0003_embeddings_and_artefacts,
     _m0004_users_and_review_log,
     _m0005_artefact_versions,
+    _m0006_leases,
 ]
 
 

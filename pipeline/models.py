@@ -213,8 +213,9 @@ class Candidate(CandidateDraft):
 class Support(BaseModel):
     """How widely an artefact is backed: 'solved 4 times, in 3 teams'."""
 
-    candidates: int = 0
-    sources: int = 0
+    candidates: int = 0  # extracted items folded together
+    conversations: int = 0  # distinct threads, meetings and documents they come from
+    sources: int = 0  # distinct files / exports
     authors: int = 0
     communities: int = 0
 

@@ -17,26 +17,35 @@ from pipeline.store_sqlite import SQLiteStore
 
 __all__ = [
     "MIGRATIONS", "ArtefactConflict", "ArtefactRetry", "DuplicateUser", "Rebase", "SQLiteStore", "Store",
-    "migrate", "open_store",
+    "migrate", "open_store", "store_location",
 ]  # fmt: skip
 
 DATABASE_URL_ENV = "PRACTICE_DATABASE_URL"
 
 
-def open_store(home: Path | None = None) -> Store:
-    """Open (creating and migrating) the store: PRACTICE_DATABASE_URL if set, else SQLite under PRACTICE_HOME.
+def store_location(home: Path | None = None) -> tuple[str, str]:
+    """Which database the store is in: ("postgresql", URL) or ("sqlite", PATH).
 
-    `postgresql://` (or `postgres://`) URLs open PostgreSQL, `sqlite:///PATH` a SQLite file.
+    PRACTICE_DATABASE_URL if set (`postgresql://` or `postgres://`, or `sqlite:///PATH`), else the
+    SQLite file under PRACTICE_HOME.
     """
     url = os.environ.get(DATABASE_URL_ENV, "").strip()
     if url.startswith(("postgresql://", "postgres://")):
-        from pipeline.store_pg import PostgresStore  # psycopg is only needed for PostgreSQL
-
-        return PostgresStore(url)
+        return "postgresql", url
     if url.startswith("sqlite:///"):
-        return SQLiteStore(url.removeprefix("sqlite:///"))
+        return "sqlite", url.removeprefix("sqlite:///")
     if url:
         raise ValueError(f"{DATABASE_URL_ENV}={url!r}: expected postgresql://... or sqlite:///PATH")
     from pipeline.config import database_path
 
-    return SQLiteStore(database_path(home))
+    return "sqlite", str(database_path(home))
+
+
+def open_store(home: Path | None = None) -> Store:
+    """Open (creating and migrating) the store where `store_location` says."""
+    kind, where = store_location(home)
+    if kind == "postgresql":
+        from pipeline.store_pg import PostgresStore  # psycopg is only needed for PostgreSQL
+
+        return PostgresStore(where)
+    return SQLiteStore(where)

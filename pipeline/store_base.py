@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import numpy as np
@@ -29,6 +30,25 @@ class ArtefactConflict(Exception):
 
 class DuplicateUser(ValueError):
     """A user name (or token hash) that is already taken."""
+
+
+@dataclass(frozen=True)
+class Lease:
+    """Who holds a named lease (the writer lease: one run writes a store at a time) and until when.
+
+    Times are seconds since the epoch on the holder's clock; `holder` is the run id.
+    """
+
+    name: str
+    holder: str
+    host: str
+    pid: int
+    acquired_at: float
+    expires_at: float
+
+    def renewed(self, expires_at: float) -> Lease:
+        """The same lease with a later expiry."""
+        return replace(self, expires_at=expires_at)
 
 
 class Store(Protocol):
@@ -147,6 +167,22 @@ class Store(Protocol):
 
     def revoke_user(self, name: str) -> bool:
         """Revoke a user's token; False if no such user."""
+
+    def acquire_lease(self, lease: Lease, now: float) -> Lease:
+        """Take `lease.name` for `lease.holder` if it is free, expired at `now`, or already this holder's
+        (atomically); returns the lease as held afterwards: `lease` on success, else the holder's."""
+
+    def take_over_lease(self, lease: Lease, stale_holder: str) -> bool:
+        """Take `lease.name` from `stale_holder` (a dead run) if that run still holds it; True if taken."""
+
+    def renew_lease(self, name: str, holder: str, expires_at: float) -> bool:
+        """Push this holder's expiry to `expires_at`; False if the lease is no longer this holder's."""
+
+    def release_lease(self, name: str, holder: str) -> bool:
+        """Give the lease up (only its holder can); True if it was held."""
+
+    def current_lease(self, name: str) -> Lease | None:
+        """The lease as stored (expired or not), or None when nobody holds it."""
 
     def reopen(self) -> Store:
         """Another connection to the same data, for another thread (the memory store returns itself)."""

@@ -17,7 +17,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from pipeline.models import Artefact, Candidate, Passage, ReviewEvent, Source, SourceStatus, utcnow
-from pipeline.store_base import ArtefactConflict, ArtefactRetry, DuplicateUser, Reentrant
+from pipeline.store_base import ArtefactConflict, ArtefactRetry, DuplicateUser, Lease, Reentrant
 
 M = TypeVar("M", bound=BaseModel)
 # The attributes that hold tables (trailing _: the name of the method that reads them is taken).
@@ -44,6 +44,7 @@ class MemoryStore(ArtefactRetry, Reentrant):
         self.suggestions_: dict[tuple[str, str], float] = {}
         self.users_: dict[str, dict[str, Any]] = {}
         self.events: list[ReviewEvent] = []
+        self.leases: dict[str, Lease] = {}  # not transactional: a lease is its own atomic step
 
     @contextmanager
     def _outer_transaction(self) -> Iterator[None]:
@@ -264,6 +265,43 @@ class MemoryStore(ArtefactRetry, Reentrant):
                 return False
             self.users_[name] = self.users_[name] | {"revoked": True}
             return True
+
+    # -- leases ------------------------------------------------------------------------------
+
+    def acquire_lease(self, lease: Lease, now: float) -> Lease:
+        with self._lock:
+            held = self.leases.get(lease.name)
+            if held is None or held.expires_at <= now or held.holder == lease.holder:
+                self.leases[lease.name] = held = lease
+            return held
+
+    def take_over_lease(self, lease: Lease, stale_holder: str) -> bool:
+        with self._lock:
+            held = self.leases.get(lease.name)
+            if held is None or held.holder != stale_holder:
+                return False
+            self.leases[lease.name] = lease
+            return True
+
+    def renew_lease(self, name: str, holder: str, expires_at: float) -> bool:
+        with self._lock:
+            held = self.leases.get(name)
+            if held is None or held.holder != holder:
+                return False
+            self.leases[name] = held.renewed(expires_at)
+            return True
+
+    def release_lease(self, name: str, holder: str) -> bool:
+        with self._lock:
+            held = self.leases.get(name)
+            if held is None or held.holder != holder:
+                return False
+            del self.leases[name]
+            return True
+
+    def current_lease(self, name: str) -> Lease | None:
+        with self._lock:
+            return self.leases.get(name)
 
     def reopen(self) -> MemoryStore:
         return self  # one process, one lock: every thread shares it

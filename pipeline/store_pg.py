@@ -16,6 +16,7 @@ import psycopg
 
 from pipeline.migrations_pg import migrate
 from pipeline.store_sql import SQLStore
+from pipeline.store_sql_lease import SQLLeaseMixin
 from pipeline.store_sql_review import SQLReviewMixin
 
 _PLACEHOLDER = re.compile(r"\?")
@@ -41,7 +42,7 @@ def _row_factory(cursor: psycopg.Cursor[Any]) -> Callable[[Sequence[Any]], _Row]
     return lambda values: cls(values)
 
 
-class PostgresStore(SQLReviewMixin, SQLStore):
+class PostgresStore(SQLLeaseMixin, SQLReviewMixin, SQLStore):
     """The store on a PostgreSQL database (created by the operator; the schema is migrated here)."""
 
     _integrity_errors = (psycopg.errors.UniqueViolation,)

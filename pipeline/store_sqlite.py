@@ -10,10 +10,11 @@ from typing import Any
 
 from pipeline.migrations_sqlite import migrate
 from pipeline.store_sql import SQLStore
+from pipeline.store_sql_lease import SQLLeaseMixin
 from pipeline.store_sql_review import SQLReviewMixin
 
 
-class SQLiteStore(SQLReviewMixin, SQLStore):
+class SQLiteStore(SQLLeaseMixin, SQLReviewMixin, SQLStore):
     """The store on one SQLite file (WAL, so the web UI reads while a run writes)."""
 
     _integrity_errors = (sqlite3.IntegrityError,)

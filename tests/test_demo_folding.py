@@ -1,5 +1,7 @@
 """The demo corpus's recurring questions (examples/README.md, "Recurring topics") each come out
-as one FAQ artefact backed by several sources: the brief's "solved 4 times, in 3 teams".
+backed by several sources: as one FAQ artefact, or as artefacts suggested to each other where
+their askings are not duplicates by the question score alone (issue 10: no chains, no merges by
+answer agreement alone).
 
 Real parts: the bundled embedding model, the offline extractors and the SQLite store, through
 the stage functions `practice run` calls (Prefect itself is covered by tests/test_run_flow.py).
@@ -32,27 +34,57 @@ TOPICS = {
 
 
 @pytest.fixture(scope="module")
-def faqs(tmp_path_factory: pytest.TempPathFactory) -> list:
+def folded_demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[list, list]:
+    """The demo's FAQ artefacts and the store's suggestions after one run."""
     home: Path = tmp_path_factory.mktemp("demo") / "home"
     prepare_demo_home(home, publish=False)
     store = open_store(home)
     try:
-        return store.artefacts(kind="faq")
+        return store.artefacts(kind="faq"), store.suggestions()
     finally:
         store.close()
 
 
+@pytest.fixture(scope="module")
+def faqs(folded_demo: tuple[list, list]) -> list:
+    return folded_demo[0]
+
+
+def together(a, faqs: list, suggestions: list) -> list:
+    """`a` and the FAQ artefacts suggested to it: what a reviewer sees side by side on its page."""
+    by_id = {f.id: f for f in faqs}
+    linked = {y if x == a.id else x for x, y, _ in suggestions if a.id in (x, y)}
+    return [a, *(by_id[i] for i in sorted(linked) if i in by_id)]
+
+
 @pytest.mark.parametrize("topic", list(TOPICS))
-def test_each_recurring_question_folds_into_one_artefact(faqs: list, topic: str) -> None:
+def test_each_recurring_question_is_folded_or_suggested_together(folded_demo: tuple[list, list], topic: str) -> None:
+    """A recurring question comes out as one artefact, or as artefacts suggested to each other.
+
+    Since issue 10 a pair folds only on its question score (answer agreement no longer lifts a
+    pair below the merge threshold, and groups are complete-link), so several README topics
+    whose askings score 0.70–0.86 ("How do I rotate a database password without downtime?" × "We
+    need to rotate the Postgres password … without downtime?": 0.80) reach the reviewer as a
+    suggestion instead of a silent merge.
+    """
+    faqs, suggestions = folded_demo
     pattern, min_sources = TOPICS[topic]
     about = [a for a in faqs if re.search(pattern, a.question or "", re.IGNORECASE)]
     assert about, f"no FAQ about {topic}"
-    folded = [a for a in about if a.support.candidates > 1]
-    assert len(folded) == 1, f"{topic}: {[(a.question, a.support) for a in about]}"
-    assert folded[0].support.sources >= min_sources
+    best = max((together(a, faqs, suggestions) for a in about), key=lambda g: sum(x.support.sources for x in g))
+    assert sum(x.support.sources for x in best) >= min_sources, f"{topic}: {[(x.question, x.support) for x in best]}"
 
 
-def test_flaky_tests_is_asked_four_times_in_three_sources(faqs: list) -> None:
-    """README: Slack twice (Payments, Mobile's "unreliable UI tests"), the mail thread, the handbook."""
-    (flaky,) = [a for a in faqs if a.support.candidates > 1 and re.search("flaky tests", a.question or "", re.I)]
-    assert flaky.support.candidates >= 4 and flaky.support.sources >= 3
+def test_flaky_tests_is_asked_four_times_in_three_sources(folded_demo: tuple[list, list]) -> None:
+    """README: Slack twice (Payments, Mobile's "unreliable UI tests"), the mail thread, the handbook.
+
+    The four askings are not all duplicates of each other ("How do we deal with flaky tests?" and
+    "Do you quarantine flaky tests, and if so, who decides? …" score 0.53, below the merge
+    threshold): they were one artefact only through a chain of answer-agreement merges. Now each
+    folded artefact's members are duplicates of each other, and the artefacts are suggested to
+    each other's reviewer.
+    """
+    faqs, suggestions = folded_demo
+    flaky = [a for a in faqs if re.search("flaky tests", a.question or "", re.I)]
+    best = max((together(a, faqs, suggestions) for a in flaky), key=lambda g: sum(x.support.candidates for x in g))
+    assert sum(x.support.candidates for x in best) >= 4 and sum(x.support.sources for x in best) >= 3

@@ -17,6 +17,7 @@ import email
 import email.policy
 import email.utils
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.header import decode_header, make_header
@@ -26,8 +27,9 @@ from pathlib import PurePosixPath
 from pipeline.models import PassageDraft, PassageKind, SourceKind, short_hash
 from pipeline.sources.base import Bundle, ParseOptions, Parsed, SourceError
 from pipeline.sources.stackexchange import html_to_text
+from pipeline.text_clean import is_attribution
 
-__all__ = ["PARSERS", "MboxParser", "clean_body", "normalize_subject", "split_mbox"]
+__all__ = ["PARSERS", "MboxParser", "clean_body", "display_subject", "normalize_subject", "split_mbox"]
 
 # "From sender  Tue Jul  2 00:04:40 2024": a sender, then something with a clock time.
 _FROM_LINE = re.compile(rb"^From \S.*\s\d{1,2}:\d\d(:\d\d)?\b")
@@ -107,15 +109,20 @@ _SUBJECT_PREFIX = re.compile(
 )
 
 
-def normalize_subject(subject: str | None) -> str:
-    """A subject without reply/forward markers and [list] tags, for grouping unlinked mails."""
+def display_subject(subject: str | None) -> str:
+    """A subject as a reader wants it: without reply/forward markers and [list] tags."""
     text = subject or ""
     while True:
         stripped = _SUBJECT_PREFIX.sub("", text, count=1)
         if stripped == text:
             break
         text = stripped
-    return re.sub(r"\s+", " ", text).strip().casefold()
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def normalize_subject(subject: str | None) -> str:
+    """A subject without reply/forward markers and [list] tags, for grouping unlinked mails."""
+    return display_subject(subject).casefold()
 
 
 # --------------------------------------------------------------------------- bodies
@@ -160,11 +167,8 @@ def _body(msg: Message, label: str, warnings: list[str]) -> tuple[str, bool]:
     return "", False
 
 
-_ATTRIBUTION_END = re.compile(
-    r"(wrote|writes|schrieb|a écrit|escribió|scrisse|schreef|escreveu|skrev|napisał|kirjoitti)\s*:\s*$",
-    re.IGNORECASE,
-)
 _ATTRIBUTION_START = re.compile(r"^\W{0,2}(on|am|le|el|il|op|em|den|quoting)\b", re.IGNORECASE)
+_DATE_LINE = re.compile(r"\b\d{1,2}:\d\d\b")
 # Archives mangle non-ASCII into "?", so a divider may carry a stray leading character.
 _FORWARD_DIVIDER = re.compile(r"^\s*\W?\s*-{2,}\s*(original message|forwarded message)\s*-{2,}\s*$", re.I)
 _MOBILE_FOOTER = re.compile(r"^\s*(sent from (my|outlook|mail|yahoo)|get outlook for)\b", re.IGNORECASE)
@@ -176,24 +180,124 @@ _FOOTER_TAIL = re.compile(r"^\s*(https?://|and provide)")
 _NEXT_PART = re.compile(r"^-+ next part -+$")
 
 
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _unquote(line: str) -> str:
+    return re.sub(r"^\s*[>|]\s?", "", line, count=1)
+
+
+# "> getOption(...)", "> x <- 1", "> library(Rcpp)": an R prompt line, not a quote.
+_CONSOLE = re.compile(r"^>\s?(?:[\w.:$@\[\]]+\s*(?:<-|=|\(|\$|\[|\+)|#|[\w.]+\s*$)")
+
+
+def _quoted_run_is_parent(run: list[str], after: str, parents: str | None, attributed: bool) -> bool:
+    """Whether a run of ">" lines is quoted mail (else it is the author's own R console lines).
+
+    Quoted: introduced by an attribution, nested ("> >"), or holding a quoted attribution. An R
+    prompt line with its output right below it is the author's. Other prompt-like runs are the
+    author's unless they are the parent's text (a quoted snippet of the parent's code); prose
+    runs are quoted mail even when the quoted mail is missing from the archive.
+    """
+    content = [_unquote(x) for x in run if _unquote(x).strip()]
+    if not content or attributed:
+        return True
+    if any(re.match(r"^\s*[>|]\s?[>|]", x) for x in run) or any(is_attribution(c) for c in content):
+        return True
+    prompts = [x for x in run if x.strip(" >")]
+    if not all(_CONSOLE.match(x.lstrip()) for x in prompts):
+        return True
+    if after.strip() and not _is_quote(after, (">",)):
+        return False  # a prompt line and its output right below it
+    if parents is None:
+        return False
+    found = sum(len(c) for c in content if _norm(c) in parents)
+    return found >= 0.6 * sum(len(c) for c in content)
+
+
+def _copies_parent(rest: list[str], parents: str | None, attribution: str) -> bool:
+    """Whether the unquoted text after an attribution is a copy of the parent mail: its first
+    lines are the parent's text, or (parent not in the archive) an "On <date> …" attribution
+    leads into it, as mail clients write it when they copy without quoting."""
+    head = [_norm(x) for x in rest if x.strip()][:3]
+    if parents is not None and head:
+        return sum(1 for x in head if x in parents) * 2 > len(head)
+    return bool(_ATTRIBUTION_START.match(attribution))
+
+
+def _drop_quoted(lines: list[str], parents: Sequence[str]) -> list[str]:
+    """A reply's lines without quoted parent mail and the attributions that introduce it."""
+    prefixes: tuple[str, ...] = (">",)
+    # Some clients quote with "| " (e.g. Emacs VM): accept it when an attribution leads into it.
+    for i, line in enumerate(lines):
+        if _attribution_at(lines, i) is not None:
+            following = next((x for x in lines[i + 1 :] if x.strip()), "")
+            if following.lstrip().startswith("|"):
+                prefixes = (">", "|")
+                break
+    parent_text = _norm("\n".join(parents)) if parents else None
+    out: list[str] = []
+    attributed = False  # the last attribution introduced a quote that is still running
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if _is_quote(line, prefixes):
+            end = i
+            while end < len(lines) and _is_quote(lines[end], prefixes):
+                end += 1
+            after = lines[end] if end < len(lines) else ""
+            if not _quoted_run_is_parent(lines[i:end], after, parent_text, attributed):
+                out.extend(lines[i:end])
+            i = end
+            continue
+        start = _attribution_at(lines, i)
+        if start is not None:
+            following = next((x for x in lines[i + 1 :] if x.strip()), None)
+            del out[len(out) - (i - start) :]
+            if following is None or _is_quote(following, prefixes):
+                attributed = True
+                i += 1
+                continue
+            if _copies_parent(lines[i + 1 :], parent_text, lines[start]):
+                break  # "On …, X wrote:" followed by an unquoted copy of the parent
+            i += 1  # an attribution before the author's own words ("X wrote: <SNIP> I agree")
+            continue
+        if line.strip():
+            attributed = False
+        out.append(line)
+        i += 1
+    return out
+
+
+def _attribution_at(lines: list[str], end: int) -> int | None:
+    """The first line of a reply attribution ending at line `end` ("On <date>, X wrote:" in any
+    language, possibly wrapped over three lines), or None when line `end` does not end one."""
+    if not lines[end].strip().endswith((":", "：")) or _is_quote(lines[end], (">", "|")):
+        return None
+    for start in range(max(0, end - 2), end + 1):
+        span = [x.strip() for x in lines[start : end + 1]]
+        if not all(span) or any(_is_quote(x, (">", "|")) for x in lines[start:end]):
+            continue
+        # A wrapped attribution opens like one ("On …", "Am …") or with its date line.
+        opens = start == end or _ATTRIBUTION_START.match(span[0]) or (_DATE_LINE.search(span[0]) and len(span[0]) < 80)
+        if opens and is_attribution(" ".join(span)):
+            return start
+    return None
+
+
 def _is_quote(line: str, prefixes: tuple[str, ...]) -> bool:
     return line.lstrip().startswith(prefixes)
 
 
-def _attribution_start(lines: list[str], end: int, prefixes: tuple[str, ...]) -> int:
-    """The first line of a (possibly wrapped) "On <date>, <who> wrote:" ending at `end`."""
-    for start in range(max(0, end - 2), end + 1):
-        span = lines[start : end + 1]
-        if all(x.strip() and not _is_quote(x, prefixes) for x in span) and _ATTRIBUTION_START.match(span[0]):
-            return start
-    return end
-
-
-def clean_body(text: str, is_reply: bool) -> str:
+def clean_body(text: str, is_reply: bool, parents: Sequence[str] = ()) -> str:
     """What the author wrote: without list footers, signatures and (in replies) quoted mail.
 
     Quoted text is only removed from replies: a thread starter that quotes something (a CRAN
-    message, a policy) is quoting material that appears nowhere else in the archive.
+    message, a policy) is quoting material that appears nowhere else in the archive. In a reply,
+    quoted mail is recognised as the parent's text (`parents`: the bodies of the mails it
+    replies to, when the archive has them), or by the attribution that introduces it, not by a
+    leading ">" alone: R console lines ("> getOption(...)" followed by their output) stay.
     """
     lines = [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
 
@@ -228,31 +332,7 @@ def clean_body(text: str, is_reply: bool) -> str:
     lines = kept
 
     if is_reply:
-        prefixes: tuple[str, ...] = (">",)
-        # Some clients quote with "| " (e.g. Emacs VM): accept it when an attribution leads into it.
-        for i, line in enumerate(lines):
-            if _ATTRIBUTION_END.search(line):
-                following = next((x for x in lines[i + 1 :] if x.strip()), "")
-                if following.lstrip().startswith("|"):
-                    prefixes = (">", "|")
-                    break
-        out: list[str] = []
-        for i, line in enumerate(lines):
-            if _is_quote(line, prefixes):
-                continue
-            if _ATTRIBUTION_END.search(line):
-                start = _attribution_start(lines, i, prefixes)
-                following = next((x for x in lines[i + 1 :] if x.strip()), None)
-                if following is None or _is_quote(following, prefixes):
-                    del out[len(out) - (i - start) :]
-                    continue
-                if _ATTRIBUTION_START.match(lines[start]):
-                    # "On ..., X wrote:" followed by unquoted text: an inline copy of the parent.
-                    del out[len(out) - (i - start) :]
-                    break
-            out.append(line)
-        lines = out
-
+        lines = _drop_quoted(lines, parents)
     text = "\n".join(lines)
     text = re.sub(r"\n{3,}", "\n\n", text)
     return text.strip()
@@ -300,7 +380,7 @@ class MboxParser:
 
     name: str = "mbox"
     kind: SourceKind = SourceKind.thread
-    version: str = "1"
+    version: str = "2"  # 2: quoted mail recognised as the parent's text; attributions in any language
 
     def sniff(self, bundle: Bundle) -> bool:
         """True for a single file named *.mbox or starting with an mbox From_ line."""
@@ -337,15 +417,23 @@ class MboxParser:
             raise SourceError(f"no readable mail among {len(chunks)} mbox chunk(s)")
 
         thread_ids, continues = self._thread_ids(mails)
+        bodies: dict[int, str] = {}
+        for mail in mails:
+            label = f"mail #{mail.index}" + (f" {mail.message_id}" if mail.message_id else "")
+            try:
+                bodies[mail.index] = _body(mail.msg, label, warnings)[0]
+            except Exception as exc:  # noqa: BLE001 - a broken MIME structure only loses this mail
+                warnings.append(f"{label}: malformed body, skipped ({type(exc).__name__}: {exc})")
+        by_id = {m.message_id: m.index for m in mails if m.message_id}
         passages: list[PassageDraft] = []
         for mail, thread_id, is_reply in zip(mails, thread_ids, continues):
             label = f"mail #{mail.index}" + (f" {mail.message_id}" if mail.message_id else "")
-            try:
-                body, _ = _body(mail.msg, label, warnings)
-            except Exception as exc:  # noqa: BLE001 - a broken MIME structure only loses this mail
-                warnings.append(f"{label}: malformed body, skipped ({type(exc).__name__}: {exc})")
+            if mail.index not in bodies:
                 continue
-            text = clean_body(body, is_reply or bool(mail.in_reply_to or mail.references))
+            # The mails it answers, when the archive has them: their text is what a quote copies.
+            ancestors = [*([mail.in_reply_to] if mail.in_reply_to else []), *reversed(mail.references)]
+            parents = [bodies[by_id[a]] for a in dict.fromkeys(ancestors) if a in by_id and by_id[a] in bodies]
+            text = clean_body(bodies[mail.index], is_reply or bool(mail.in_reply_to or mail.references), parents)
             if not text:
                 warnings.append(f"{label}: empty after removing quoted text and signature, skipped")
                 continue

@@ -79,7 +79,9 @@ class _HtmlRenderer:
         elif tag == "br":
             self._break(1)
         elif tag == "img":
-            self._text(el.get("alt"))
+            alt = el.get("alt") or ""
+            if alt.strip().lower() not in _PLACEHOLDER_ALTS:  # the editor's default says nothing
+                self._text(alt)
         else:
             block = tag in _BLOCK_TAGS
             if block:
@@ -120,6 +122,10 @@ def _is_mail_quote(el: etree._Element, tag: str) -> bool:
         return True
     classes = (el.get("class") or "").split()
     return "gmail_quote" in classes or "moz-cite-prefix" in classes or el.get("id") == "divRplyFwdMsg"
+
+
+#: Alt texts an editor fills in by itself ("enter image description here" on Stack Exchange).
+_PLACEHOLDER_ALTS = frozenset({"enter image description here", "image", "screenshot"})
 
 
 def html_to_text(html: str, *, drop_quotes: bool = False) -> str:
@@ -213,7 +219,7 @@ class StackExchangeParser:
 
     name: str = "stackexchange"
     kind: SourceKind = SourceKind.thread
-    version: str = "1"
+    version: str = "2"  # 2: an image's placeholder alt text ("enter image description here") is left out
 
     @staticmethod
     def _locate(bundle: Bundle) -> tuple[str, str] | None:

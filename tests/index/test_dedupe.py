@@ -113,3 +113,62 @@ def test_ivf_falls_back_to_exact_search_when_calibration_cannot_reach_recall() -
     exact_scores, exact_idx = dedupe.neighbours(v, 5)
     np.testing.assert_array_equal(idx, exact_idx)
     np.testing.assert_allclose(scores, exact_scores, rtol=1e-6)
+
+
+# --------------------------------------------------------------------------- no chains (issue 10)
+
+
+def arc(*degrees: float) -> np.ndarray:
+    """Unit vectors on a circle at the given angles: cos(angle difference) is each pair's score."""
+    return np.stack([unit(np.cos(np.radians(d)), np.sin(np.radians(d)), 0) for d in degrees])
+
+
+def test_a_chain_never_puts_its_ends_in_one_group() -> None:
+    # A~B (cos 24° ≈ 0.914), B~C (0.914), A≁C (cos 48° ≈ 0.67): union-find put all three together.
+    items = [DedupItem("A", False, "a"), DedupItem("B", False, "b"), DedupItem("C", False, "c")]
+    plan = plan_dedup(items, arc(0, 24, 48), merge_threshold=0.9, suggest_threshold=0.6)
+    assert not any({"A", "C"} <= set(g) for g in plan.groups)
+    assert sorted(len(g) for g in plan.groups) == [1, 2]  # B joins one end, the other stays alone
+    assert len(plan.suggestions) == 1  # the end left alone is suggested to the pair
+
+
+def test_every_member_of_a_group_is_a_duplicate_of_every_other() -> None:
+    # A long chain of close steps along an arc: each neighbour pair merges, far pairs do not.
+    v = arc(*[8.0 * i for i in range(12)])  # neighbours cos 8° ≈ 0.990, two apart 0.961, three 0.914
+    items = [DedupItem(f"c{i}", False, "") for i in range(len(v))]
+    plan = plan_dedup(items, v, merge_threshold=0.95, suggest_threshold=0.5)
+    row = {it.id: i for i, it in enumerate(items)}
+    for g in plan.groups:
+        for x in g:
+            for y in g:
+                assert float(v[row[x]] @ v[row[y]]) >= 0.95 - 1e-6, (x, y)
+    assert len(plan.groups) >= 4  # 12 items, at most 3 per group at a 16° spread
+
+
+def test_a_candidate_joins_an_artefact_only_if_it_matches_every_text_of_it() -> None:
+    # Existing artefact with two texts at 0° and 24°; a candidate at 48° is close to one text only.
+    items = [DedupItem("art", True, "x"), DedupItem("art", True, "y"), DedupItem("c", False, "z")]
+    plan = plan_dedup(items, arc(0, 24, 48), merge_threshold=0.9, suggest_threshold=0.6)
+    assert sorted(sorted(g) for g in plan.groups) == [["art"], ["c"]]
+    assert [(a, b) for a, b, _ in plan.suggestions] in ([("art", "c")], [("c", "art")])
+
+
+def test_entries_of_one_conversation_fold_only_when_near_identical() -> None:
+    page = frozenset({"faq-page"})
+    items = [
+        DedupItem("q1", False, "How do I rotate the database password?", page),
+        DedupItem("q2", False, "How do I rotate the database password in staging?", page),
+        DedupItem("q3", False, "How do I rotate the database password ?", page),  # the same entry again
+        DedupItem("t1", False, "How do I rotate the database password in staging?", frozenset({"thread-9"})),
+    ]
+    v = arc(0, 5, 1, 6)  # every pair scores ≥ 0.99: only the conversation rule keeps q1 and q2 apart
+    plan = plan_dedup(items, v, merge_threshold=0.9, suggest_threshold=0.5)
+    groups = sorted(sorted(g) for g in plan.groups)
+    assert ["q1", "q3"] in groups and ["q2", "t1"] in groups
+    assert plan.suggestions == []  # distinct entries of one page are not even suggested
+
+
+def test_generic_questions_are_never_folded_on_their_wording() -> None:
+    items = [DedupItem(f"t{i}", False, "Any ideas?", frozenset({f"thread-{i}"}), generic=True) for i in range(3)]
+    plan = plan_dedup(items, arc(0, 0, 1), merge_threshold=0.9, suggest_threshold=0.5)
+    assert sorted(sorted(g) for g in plan.groups) == [["t0"], ["t1"], ["t2"]] and plan.suggestions == []

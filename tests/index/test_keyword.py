@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
+import json
 from pathlib import Path
 
 import numpy as np
 
-from index.keyword import KeywordIndex, available_stemmer
+from index.keyword import KeywordIndex
 
 DOCS = [
     "How do other teams run remote retrospectives?",
@@ -18,10 +18,25 @@ DOCS = [
 ]
 
 
-def test_stemmer_only_when_pystemmer_is_installed() -> None:
-    has = importlib.util.find_spec("Stemmer") is not None
-    assert (available_stemmer() is not None) == has
-    assert KeywordIndex().stemmer_name == available_stemmer()
+def test_terms_are_the_text_toolkits_so_word_forms_meet() -> None:
+    # Search reads words as extractors and dedup do (pipeline.text): forms of one word meet,
+    # and a chat filler word ("thanks") is a stop word for search too.
+    index = KeywordIndex().build(["Rotating the password", "Vignettes fail to build", "thanks"])
+    assert index.search("rotated passwords", 5)[1].tolist() == [0]
+    assert index.search("vignette builds", 5)[1].tolist() == [1]
+    assert index.search("thanks", 5)[1].size == 0
+
+
+def test_an_index_written_before_the_toolkit_reads_queries_as_it_was_built(tmp_path: Path) -> None:
+    index = KeywordIndex(tokenizer="bm25s-en").build(DOCS)
+    index.save(tmp_path / "old")
+    params = json.loads((tmp_path / "old" / "keyword.json").read_text())
+    del params["tokenizer"]
+    params.update(format_version=1, stopwords="en", stemmer=None)  # what format 1 wrote
+    (tmp_path / "old" / "keyword.json").write_text(json.dumps(params))
+    loaded = KeywordIndex.load(tmp_path / "old")
+    assert loaded.tokenizer == "bm25s-en"
+    assert loaded.search("remote retrospectives", 5)[1].tolist() == index.search("remote retrospectives", 5)[1].tolist()
 
 
 def test_matches_rank_best_first_and_only_matches_return() -> None:

@@ -151,3 +151,59 @@ def test_real_archive(corpus: Path) -> None:
     assert not any("mailman/listinfo/r-package-devel\n" in p.text + "\n" for p in parsed.passages)
     assert not any(re.search(r"^-- ?$", p.text, re.M) for p in parsed.passages)
     assert all(p.author and p.timestamp for p in parsed.passages)
+
+
+# --------------------------------------------------------------------------- quoted mail vs R console
+
+
+def test_quoted_parent_goes_by_its_text_and_r_console_lines_stay() -> None:
+    parent = (
+        "When I set options in a function they are not reset:\n\n"
+        "noset = function() {\n  opts = options()\n  on.exit(options(opts))\n}\n"
+        "getOption(\"digits.secs\")\n\nIs this expected?"
+    )
+    reply = (
+        "It is documented in ?options. Compare:\n\n"
+        "> getOption(\"digits.secs\")\nNULL\n\n"
+        "> noset2()\n$digits.secs\nNULL\n\n"
+        "Greg\n\n"
+        "> On 11 Jul 2024, at 06:08, John <john at x.org> wrote:\n"
+        "> \n"
+        "> When I set options in a function they are not reset:\n"
+        "> noset = function() {\n"
+        ">   opts = options()\n"
+    )
+    cleaned = clean_body(reply, is_reply=True, parents=[parent])
+    assert "> getOption(\"digits.secs\")\nNULL" in cleaned  # prompt and output: the author's console
+    assert "> noset2()\n$digits.secs" in cleaned
+    assert "When I set options" not in cleaned and "wrote:" not in cleaned
+
+
+def test_quoted_parent_in_the_middle_of_a_reply_is_recognised_by_its_text() -> None:
+    parent = "Does anyone know why R CMD check flags my use of SET_TYPEOF?\nIt started last week."
+    reply = (
+        "> Does anyone know why R CMD check flags my use of SET_TYPEOF?\n\n"
+        "It is not part of the API any more; use Rf_allocVector and copy.\n\n"
+        "> x <- allocVector(VECSXP, 2)\n\n"
+        "works in current R-devel."
+    )
+    cleaned = clean_body(reply, is_reply=True, parents=[parent])
+    assert not cleaned.startswith("> Does anyone")
+    assert "> x <- allocVector(VECSXP, 2)" in cleaned  # not the parent's text: the author's code
+
+
+@pytest.mark.parametrize(
+    "attribution",
+    [
+        "Op ma 19 aug 2024 om 14:54 schreef Dirk Eddelbuettel <edd at debian.org>:",
+        "Am Mi., 25. Sept. 2024 um 22:58 Uhr schrieb Ben Bolker <bbolker at gmail.com>:",
+        "Le 9 juil. 2024 ? 12:45, Ivan Krylov <ikrylov at disroot.org> a ?crit :",
+        "2024年7月24日(水) 1:20 Josiah Parry <josiah.parry at gmail.com> 写道:",
+        # an archive turned "在 …, … 写道:" into question marks, wrapped over two lines
+        "? Fri, 12 Jul 2024 20:17:22 +0000\nDRC via R-package-devel <r-package-devel at r-project.org> ?????:",
+    ],
+)
+def test_attribution_lines_in_any_language_are_removed(attribution: str) -> None:
+    reply = f"Yes, declare it in Authors@R with role 'cph'.\n\n{attribution}\n\nthe parent mail, copied unquoted"
+    parent = "Should co-authors get the cph role?\nthe parent mail, copied unquoted"
+    assert clean_body(reply, is_reply=True, parents=[parent]) == "Yes, declare it in Authors@R with role 'cph'."

@@ -12,7 +12,7 @@ import pytest
 from tests.store import pg_server
 
 TEMPLATE = "contract_template"
-_CONTRACT_MODULES = ("tests.store.contract", "tests.store.contract_review")
+_CONTRACT_MODULES = ("tests.store.contract", "tests.store.contract_review", "tests.store.contract_lease")
 _backend_of: dict[str, str] = {}  # nodeid -> backend, for the contract tests only
 _numbers = itertools.count(1)
 

@@ -12,10 +12,11 @@ import pytest
 
 from pipeline.store import Store
 from tests.store.contract import Cache, Candidates, Embeddings, Passages, Sources
+from tests.store.contract_lease import Leases
 from tests.store.contract_review import Concurrency, Membership, ReviewLog, Suggestions, Users, Versions
 
 
-class StoreContract(Sources, Passages, Candidates, Cache, Embeddings, Membership, Versions, Suggestions, ReviewLog, Users, Concurrency):
+class StoreContract(Sources, Passages, Candidates, Cache, Embeddings, Membership, Versions, Suggestions, ReviewLog, Users, Concurrency, Leases):
     """Every behaviour the pipeline relies on; a backend's class overrides `store`."""
 
     backend = ""

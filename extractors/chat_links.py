@@ -1,0 +1,138 @@
+"""Replies in chat without threads: link a message to the question it answers.
+
+In a channel where people do not use threads, every message is its own "thread" and every
+question looks unanswered. A later message is linked to an earlier question (its `thread_id`
+and `reply_to` set to the question's) when
+
+- it @-mentions the asker ("@Jane try X", or opens with "Jane: try X") within `MENTION_WINDOW`
+  of the asker's latest question; or
+- it comes from someone else within `REPLY_WINDOW` of the latest question in the channel, is
+  not a new question of its own and addresses nobody else;
+- and the asker's own messages right after a linked reply ("thanks, that worked!") follow it,
+  so an acknowledgement credits the reply it thanks.
+
+Only chat messages that are not part of a real thread are linked; threaded sources and mail
+or Q&A posts (which carry a subject or title) are unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from pipeline.models import Passage
+from pipeline.text import is_question
+
+__all__ = ["MENTION_WINDOW", "REPLY_WINDOW", "link_unthreaded"]
+
+#: A reply that names the asker still answers hours later (time zones), not days later.
+MENTION_WINDOW = timedelta(hours=12)
+#: An unaddressed reply answers the latest question only if it follows it closely.
+REPLY_WINDOW = timedelta(minutes=10)
+
+
+@dataclass
+class _Open:
+    root: Passage
+    at: datetime
+    replied: bool = False
+    last_reply_at: datetime | None = None
+
+
+def _when(p: Passage) -> datetime | None:
+    try:
+        stamp = datetime.fromisoformat((p.timestamp or "").replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return stamp.replace(tzinfo=None) if stamp.tzinfo is None else stamp
+
+
+def _names(author: str | None) -> list[str]:
+    """How people address an author: the full name and the first name ("Jane Doe", "Jane")."""
+    name = (author or "").strip()
+    if len(name) < 2:
+        return []
+    first = name.split()[0]
+    return [name] + ([first] if first != name and len(first) >= 3 else [])
+
+
+def _mentions(text: str, author: str | None) -> bool:
+    for name in _names(author):
+        at = re.search(r"(?<![\w@])@" + re.escape(name) + r"(?![\w])", text, re.IGNORECASE)
+        lead = re.match(r"^\s*" + re.escape(name) + r"\s*[:,]", text, re.IGNORECASE)
+        if at or lead:
+            return True
+    return False
+
+
+def _addresses_someone(text: str) -> bool:
+    return bool(re.match(r"^\s*@\w", text))
+
+
+def link_unthreaded(passages: list[Passage]) -> list[Passage]:
+    """The passages with chat replies linked to the questions they answer (see module docstring).
+
+    Passages already in a thread (a reply, or a root with replies) are returned unchanged.
+    """
+    sizes: dict[str, int] = {}
+    for p in passages:
+        key = p.thread_id or p.message_id or p.id
+        sizes[key] = sizes.get(key, 0) + 1
+    # Mail and Q&A posts carry a subject or title: a new one starts a new conversation.
+    alone = {
+        p.id for p in passages
+        if sizes[p.thread_id or p.message_id or p.id] == 1 and not p.reply_to
+        and not p.extra.get("subject") and not p.extra.get("title")
+    }  # fmt: skip
+    open_by_channel: dict[str, list[_Open]] = {}
+    links: dict[str, Passage] = {}  # passage id -> the question root it answers
+    for p in sorted(passages, key=lambda x: x.seq):
+        at = _when(p)
+        if p.id not in alone or at is None:
+            continue
+        channel = str(p.extra.get("channel") or "")
+        questions = open_by_channel.setdefault(channel, [])
+        questions[:] = [q for q in questions if at - q.at <= MENTION_WINDOW]
+        target = _target(p, at, questions)
+        if target is not None:
+            links[p.id] = target.root
+            if p.author != target.root.author:
+                target.replied = True
+                target.last_reply_at = at
+            continue
+        if is_question(p.text):
+            questions.append(_Open(root=p, at=at))
+    if not links:
+        return passages
+    out = []
+    for p in passages:
+        root = links.get(p.id)
+        if root is None:
+            out.append(p)
+            continue
+        thread = root.thread_id or root.message_id or root.id
+        out.append(p.model_copy(update={"thread_id": thread, "reply_to": root.message_id or thread}))
+    return out
+
+
+def _target(p: Passage, at: datetime, questions: list[_Open]) -> _Open | None:
+    """The open question `p` answers or follows up, or None."""
+    text = p.text or ""
+    # The asker following up on a question someone answered ("thanks, that did it").
+    for q in reversed(questions):
+        if q.root.author == p.author:
+            if q.replied and q.last_reply_at is not None and at - q.last_reply_at <= REPLY_WINDOW:
+                return q
+            break
+    mentioned = [q for q in questions if q.root.author != p.author and _mentions(text, q.root.author)]
+    if mentioned:
+        return mentioned[-1]
+    if _addresses_someone(text) or not questions:
+        return None
+    latest = questions[-1]
+    if latest.root.author == p.author or at - latest.at > REPLY_WINDOW:
+        return None
+    if is_question(text):
+        return None  # a new question (or a question back), not an answer
+    return latest

@@ -1,0 +1,106 @@
+"""Is this thread a FAQ candidate? A small scored decision a reviewer can inspect.
+
+Not every message with a "?" is a question a community lead would keep: outage pings ("is it
+just me or X is down?"), logistics ("who is coming on Thursday?"), announcements ("Beta
+privileges will change…", "recordings of the spring meetup are up") and chit-chat ("how is
+everyone?") are not. Each thread gets a handful of features, each a number with a fixed
+meaning; the score is their weighted sum and the thread is a FAQ candidate when the score is
+at least 0. The features and the score are returned, so the decision can be logged and tested.
+
+The weights are set by reasoning (a strong "not a FAQ" cue outweighs a plain question; a
+specific technical question outweighs a weak cue), not fitted to labels.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from pipeline.text import content_words, has_question_mark, is_generic_question, split_sentences
+
+__all__ = ["WEIGHTS", "Worthiness", "faq_worthiness"]
+
+_OUTAGE = re.compile(
+    r"\bis\s+it\s+(?:just|only)\s+me\b|\b(?:just|only)\s+me\s+or\b"
+    r"|\bis\s+(?:the\s+)?[\w.\-]+(?:\s+(?:site|server|service|system))?\W{0,2}\s+\W?(?:down|offline|broken|dead)\b"
+    r"|\b(?:down|offline)\s+for\s+(?:anyone|everyone|everybody)\b|\banyone\s+else\s+(?:seeing|having|getting)\b"
+    r"|\b(?:site|server|service|website|build\s+farm)\s+(?:is\s+)?(?:down|unreachable)\b",
+    re.IGNORECASE,
+)
+_ANNOUNCEMENT = re.compile(
+    r"\b(?:we(?:'re|\s+are)\s+(?:pleased|happy|excited|thrilled)|announc\w*|(?:is|are|has\s+been)\s+(?:now\s+)?released"
+    r"|new\s+release|release\s+notes|recordings?\b|slides\s+(?:are|from)|(?:will|is\s+going\s+to)\s+change"
+    r"|privileges|reminder|join\s+us|rsvp|register\s+(?:now|here)|call\s+for\s+(?:papers|proposals|talks)"
+    r"|(?:is|are)\s+(?:now\s+)?(?:available|live|up)\b|save\s+the\s+date|newsletter|job\s+(?:opening|posting))",
+    re.IGNORECASE,
+)
+_LOGISTICS = re.compile(
+    r"\b(?:meetup|meet-up|webinar|conference|workshop|lunch|dinner|drinks|venue|zoom\s+link|calendar\s+invite"
+    r"|who(?:'s|\s+is|\s+else\s+is)\s+(?:coming|going|joining|attending|around|here)|what\s+time\s+(?:is|does)"
+    r"|(?:when|where)\s+is\s+the\s+(?:meeting|call|event|session))\b",
+    re.IGNORECASE,
+)
+_SOCIAL = re.compile(
+    r"\b(?:how\s+(?:are|is)\s+(?:you|everyone|everybody|it\s+going)|what'?s\s+up|anyone\s+(?:around|here|awake|online)"
+    r"|happy\s+(?:new\s+year|holidays|birthday|friday)|good\s+(?:morning|night)|welcome|congrat\w*|lol|haha)\b",
+    re.IGNORECASE,
+)
+_TECHNICAL = re.compile(
+    r"`|\b\w+\(\)|\b(?:error|warning|note|fails?|failed|failing|crash\w*|exception|traceback|segfault|compile\w*|install\w*"
+    r"|versions?|packages?|functions?|librar(?:y|ies)|build\w*|config\w*|deploy\w*|test\w*|debug\w*)\b|\b\d+\.\d+",
+    re.IGNORECASE,
+)
+
+#: How much each feature moves the score (score = Σ weight × feature; a FAQ candidate at ≥ 0).
+WEIGHTS: dict[str, float] = {
+    "bias": -0.2,  # a bare "?" is not enough on its own
+    "asks": 0.5,  # a sentence ends with a real "?" or opens like a question
+    "specific": 0.5,  # the question names things (content words beyond "any ideas?"), saturating
+    "technical": 0.3,  # errors, code, versions, tools: what practice questions are about
+    "outage": -1.5,  # "is it just me or X is down?"
+    "announcement": -1.0,  # "Beta privileges will change…", "recordings are up"
+    "logistics": -0.8,  # meetups, venues, who is coming
+    "social": -0.8,  # "how is everyone?", "happy new year"
+}
+
+
+def _outage_share(asking: list[str], post: str) -> float:
+    """How much of what the post asks is an outage ping: 1 when every asking sentence is one
+    ("is it just me or X is down?"), a share when the post also asks something else ("Is R-Forge
+    dead? … does anyone have advice on hosting several packages in one git repository?")."""
+    specific = [s for s in asking if not is_generic_question(s)]  # "Anyone know?" asks nothing
+    if not specific:
+        return 1.0 if _OUTAGE.search(post) else 0.0
+    return sum(1 for s in specific if _OUTAGE.search(s)) / len(specific)
+
+
+@dataclass
+class Worthiness:
+    """The decision: score, whether it makes a FAQ candidate, and the features behind it."""
+
+    score: float
+    keep: bool
+    features: dict[str, float] = field(default_factory=dict)
+
+
+def faq_worthiness(question: str, post: str) -> Worthiness:
+    """Score whether a thread whose opening `post` asks `question` is a FAQ candidate."""
+    sentences = split_sentences(post)
+    asking = [s for s in sentences if has_question_mark(s)]
+    # An announcement states: its cue sits in a statement ("Beta privileges will change…"),
+    # while "Is the new release compatible with R 4.4?" asks about one.
+    statements = " ".join(s for s in sentences if s not in asking)
+    specific_words = content_words(question)
+    generic = bool(asking) and all(is_generic_question(s) for s in asking) and len(specific_words) < 3
+    features = {
+        "bias": 1.0,
+        "asks": 1.0 if asking or question.strip().endswith("?") else 0.5,
+        "specific": 0.0 if generic else min(1.0, len(specific_words) / 6),
+        "technical": 1.0 if _TECHNICAL.search(post) else 0.0,
+        "outage": _outage_share(asking, post),
+        "announcement": 1.0 if _ANNOUNCEMENT.search(statements) else 0.0,
+        "logistics": 1.0 if _LOGISTICS.search(post) else 0.0,
+        "social": 1.0 if _SOCIAL.search(question) and len(specific_words) < 5 else 0.0,
+    }
+    score = round(sum(WEIGHTS[k] * v for k, v in features.items()), 3)
+    return Worthiness(score=score, keep=score >= 0, features=features)

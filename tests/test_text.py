@@ -1,0 +1,93 @@
+"""The one text toolkit (pipeline/text.py, pipeline/text_clean.py), shared by extractors, dedup and search."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline import text
+from pipeline.text import content_words, has_question_mark, is_generic_question, split_sentences, stem
+from pipeline.text_clean import clean_message, is_attribution
+
+
+def test_extractors_dedup_and_search_read_words_through_the_toolkit() -> None:
+    import extractors.answer_ranking as ranking
+    import index.duplicates as duplicates
+    import index.keyword as keyword
+
+    assert duplicates.content_words is text.content_words and ranking.content_words is text.content_words
+    assert keyword.content_words is text.content_words
+    assert duplicates.split_sentences is text.split_sentences and ranking.split_sentences is text.split_sentences
+    for module in (ranking, duplicates, keyword):
+        assert not hasattr(module, "_STOP") and not hasattr(module, "_stem")
+
+
+def test_the_stop_list_holds_no_dataset_words() -> None:
+    assert not {"qatar", "doha", "ql", "qatarliving"} & text.STOP_WORDS
+    assert content_words("Best bank in Doha?") == ["best", "bank", "doha"]
+
+
+@pytest.mark.parametrize(
+    ("forms", "stemmed"),
+    [
+        (("package", "packages"), "packag"),
+        (("policy", "policies"), "policy"),
+        (("create", "created", "creating"), "creat"),
+        (("box", "boxes"), "box"),
+        (("flight", "flights"), "flight"),
+    ],
+)
+def test_the_forms_of_a_word_meet(forms: tuple[str, ...], stemmed: str) -> None:
+    assert {stem(f) for f in forms} == {stemmed}
+
+
+def test_sentences_are_not_cut_at_a_question_mark_in_a_url_code_or_a_replaced_character() -> None:
+    assert split_sentences("See https://x.org/issues/detail?id=3 for details. Is it fixed?") == [
+        "See https://x.org/issues/detail?id=3 for details.",
+        "Is it fixed?",
+    ]
+    assert split_sentences("Use `x?.y` here. It doesn?t work.") == ["Use `x?.y` here.", "It doesn?t work."]
+    assert not has_question_mark("The ?foo? option in R ? see ?options for more.")
+    assert has_question_mark("Why does ?foo? fail?")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "generic"),
+    [
+        ("Any ideas?", True),
+        ("Is that possible?", True),
+        ("What am I missing?", True),
+        ("What should I do?", True),
+        ("How do I skip a vignette on CRAN?", False),
+        ("Is there a way to pretty-print a hash table?", False),
+    ],
+)
+def test_generic_closers_name_no_problem(sentence: str, generic: bool) -> None:
+    assert is_generic_question(sentence) is generic
+
+
+def test_clean_message_keeps_code_and_console_lines() -> None:
+    raw = "Hi Jane,\n\nTry this:\n\n> x <- c(1, 2)\n> sum(x)\n[1] 3\n\n```\nBest,\n```\n\nBest,\nIvan Krylov"
+    assert clean_message(raw) == "Try this:\n\n> x <- c(1, 2)\n> sum(x)\n[1] 3\n\n```\nBest,\n```"
+
+
+def test_attribution_needs_the_shape_of_one() -> None:
+    assert is_attribution("On Tue, Jul 2, 2024 at 10:00 AM Jane Doe <jane@x.org> wrote:")
+    assert not is_attribution("The fix is in the following commit:")
+    assert not is_attribution("I tried this on 2024-07-02 at 10:30:")
+
+
+def test_greeting_lines_and_the_authors_bare_signature_leave_a_mail_answer() -> None:
+    raw = "Hi Chaofan and welcome to R-package-devel!\n\nRun it under the sanitizer containers.\n\nDuncan Murdoch"
+    assert clean_message(raw, author="Duncan Murdoch") == "Run it under the sanitizer containers."
+    assert clean_message("Kevin,\n\nUse separate git repositories.\n\nBrian", author="Brian G. Peterson") == (
+        "Use separate git repositories."
+    )
+    assert clean_message("Solution:\nuse separate repositories.") == "Solution:\nuse separate repositories."
+
+
+def test_abbreviations_do_not_end_a_sentence_and_an_inverted_question_asks_without_a_mark() -> None:
+    assert split_sentences("I get a NOTE for e.g. esa.plot in the check. Why?") == [
+        "I get a NOTE for e.g. esa.plot in the check.",
+        "Why?",
+    ]
+    assert text.is_question("I use R CMD BATCH.\nIs there a way via command line arguments to change the name of the pdf\noutput.")
