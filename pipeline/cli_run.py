@@ -189,16 +189,22 @@ def _echo_check(report: dict[str, Any], prefix: str = "") -> None:
 
 @click.command()
 @CONFIG_OPTION
-@click.option("--repair", "repair_drift", is_flag=True, help="Repair what can be repaired, then check again.")
+@click.option("--repair", "repair_drift", is_flag=True, help="Repair what can be repaired (holding the writer lease), then check again.")
+@WAIT_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def check(config: Path | None, repair_drift: bool, as_json: bool) -> None:
+def check(config: Path | None, repair_drift: bool, wait: float, as_json: bool) -> None:
     """Check that sources, passages, candidates, artefacts and the current release agree.
 
     Exits with status 1 when drift remains (after --repair: drift it could not repair).
     """
+    import contextlib
+
     from pipeline.check import check_home
 
-    report = check_home(_settings(config), repair_drift=repair_drift).to_json()
+    settings = _settings(config)
+    # Repairs write: one writer at a time, as for a run. A plain check only reads.
+    with holding_writer_lease(wait) if repair_drift else contextlib.nullcontext():
+        report = check_home(settings, repair_drift=repair_drift).to_json()
     if as_json:
         _emit(report)
     else:
