@@ -25,13 +25,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from pipeline.text import tokens
+
 __all__ = [
     "Advice",
     "CHECKBOX",
     "NOT_ADVICE",
     "NUMBERING",
     "score_advice",
-    "words",
 ]
 
 MAX_SENTENCE_CHARS = 400
@@ -41,11 +42,6 @@ WEAK = 0.45  # score from which it is modal advice (strength 0.5)
 
 CHECKBOX = re.compile(r"^\s*(?:[-*•]\s*)?\[[ xX✓✔]?\]\s*")
 NUMBERING = re.compile(r"^\s*(?:(?:\d+|[IVXivx]+|[A-Za-z])[.)]|\d+(?:\.\d+)+\.?|§\s*\d+)\s+")
-
-
-def words(text: str) -> list[str]:
-    """The words of `text` (letters/digits with inner apostrophes and hyphens)."""
-    return re.findall(r"[A-Za-z0-9][A-Za-z0-9'’\-]*", text)
 
 
 @dataclass(frozen=True)
@@ -170,7 +166,7 @@ def _first_words(sentence: str) -> tuple[str, str]:
     s = re.sub(r"^[\-*•\s]+", "", s)
     s = CHECKBOX.sub("", s)
     s = NUMBERING.sub("", s)
-    found = re.findall(r"[A-Za-z'’]+", s)
+    found = [t for t in tokens(s) if t[0].isalpha()]
     return (found[0] if found else ""), (found[1].lower() if len(found) > 1 else "")
 
 
@@ -189,7 +185,7 @@ def _imperative(text: str, initial: bool) -> bool:
 def _lead_clause(s: str) -> re.Match[str] | None:
     """A short opening clause before a comma ("If in doubt, ", "Either way, ")."""
     m = re.match(r"^([^,;:()\"]{3,80}),\s+", s)
-    return m if m and len(words(m.group(1))) <= 10 else None
+    return m if m and len(tokens(m.group(1))) <= 10 else None
 
 
 def _modal_clause(s: str, start: int) -> str:
@@ -197,17 +193,17 @@ def _modal_clause(s: str, start: int) -> str:
     "embedded" ("describes how you should design")."""
     clause = re.split(r"[,;:]|\bthen\b|\s[-–—]\s", s[:start])[-1]  # the clause the modal is in
     opener = list(_CONDITION_OPENER.finditer(clause))
-    if opener and len(words(clause[opener[-1].end() :])) <= 3:
+    if opener and len(tokens(clause[opener[-1].end() :])) <= 3:
         return "condition"  # "if you should need access": not "If X is updated by Y you should Z"
     embedded = list(_EMBEDDED_OPENER.finditer(clause))
-    return "embedded" if embedded and len(words(clause[embedded[-1].end() :])) <= 5 else "main"
+    return "embedded" if embedded and len(tokens(clause[embedded[-1].end() :])) <= 5 else "main"
 
 
 def score_advice(sentence: str) -> Advice:
     """Score how clearly `sentence` gives advice; `features` names every contribution."""
     s = sentence.strip()
     f: dict[str, float] = {}
-    n_words = len(words(s))
+    n_words = len(tokens(s))
     if n_words < MIN_SENTENCE_WORDS or len(s) > MAX_SENTENCE_CHARS:
         return Advice(0.0, {"length": 0.0})
     unquoted = _QUOTED.sub('"…"', s)  # advice inside a quotation is not the author's advice
@@ -305,4 +301,4 @@ def said_decision(sentence: str) -> bool:
         return False
     conditional = re.search(r"(?i)\b(?:if|whether|unless|what)\s+(?:\w+\s+){0,2}$", sentence[: m.start()])
     elided = re.match(r"(?i)\s*(?:not\s+)?(?:to|so|that)\s*[,.;]", sentence[m.end() :])  # "we decided not to, because"
-    return not conditional and not elided and len(words(sentence[m.end() :])) >= 3
+    return not conditional and not elided and len(tokens(sentence[m.end() :])) >= 3

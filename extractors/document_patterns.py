@@ -28,10 +28,11 @@ from extractors.advice import (
     said_decision,
     score_advice,
     scribe_mark,
-    words,
 )
 from extractors.naming import heading_kind, practice_name, strip_step
 from pipeline.models import CandidateDraft, CandidateKind, Evidence, Passage
+from pipeline.text import sentence_spans
+from pipeline.text import tokens
 
 __all__ = ["Element", "find_patterns"]
 
@@ -113,19 +114,19 @@ def find_patterns(
         minutes = _MINUTES_HEADING.match(el.path[-1]) if el.path else None
         if is_item and minutes and not scribe_mark(p.text):
             span = el.item_span or item_span(p.text)
-            if span and len(words(p.text[span[0] : span[1]])) >= 3:
+            if span and len(tokens(p.text[span[0] : span[1]])) >= 3:
                 kind = "action" if minutes.group("action") else "decision"
                 marked.append(_Marked(kind, p, (0, len(p.text.rstrip())), span[0], el.path, scribe=True))
             continue
         sec = section(el.path)
         if is_item and lead is not None:
             span = el.item_span or item_span(p.text)
-            if span and words(p.text[span[0] : span[1]]):
+            if span and tokens(p.text[span[0] : span[1]]):
                 lead.items.append((p, span))
             continue
         if is_item and (el.item_span or any(_CHECKLIST_HEADING.search(h) for h in el.path[-2:])):
             span = el.item_span or item_span(p.text)
-            if span and len(words(p.text[span[0] : span[1]])) >= 2:
+            if span and len(tokens(p.text[span[0] : span[1]])) >= 2:
                 sec.items.append((p, span))
                 sec.explicit = True
             continue
@@ -152,7 +153,6 @@ def _rec_text(rec: _Rec) -> str:
 def _read_sentences(el: Element, sec: _Section, marked: list[_Marked], is_item: bool) -> _Rec | None:
     """Advice, problem statement and marked decisions of one element's sentences; returns the
     recommendation whose list follows, if its last sentence introduces one."""
-    from extractors.documents import sentence_spans  # the one sentence splitter
 
     p = el.passage
     spans = sentence_spans(p.text)
@@ -182,7 +182,7 @@ def _read_sentences(el: Element, sec: _Section, marked: list[_Marked], is_item: 
                 sec.explicit = True
         elif (
             sec.problem is None and not sec.recs and not is_item
-            and 6 <= len(words(sentence)) and len(sentence) <= 300
+            and 6 <= len(tokens(sentence)) and len(sentence) <= 300
             and not sentence.endswith((":", "?")) and not NOT_ADVICE.search(sentence)
         ):  # fmt: skip
             sec.problem = (p, (s, e))
@@ -298,9 +298,9 @@ def looks_like_link_title(text: str) -> bool:
     t = text.strip()
     if re.fullmatch(r"\[[^\]]+\]\([^)]+\)\W*", t) or re.fullmatch(r"https?://\S+", t):
         return True
-    if t.endswith((".", "!", "?", ";")) or ":" in t and not t.endswith(":") and len(words(t)) > 6:
+    if t.endswith((".", "!", "?", ";")) or ":" in t and not t.endswith(":") and len(tokens(t)) > 6:
         return False
-    ws = words(t)
+    ws = tokens(t)
     if not ws or len(ws) > 9:
         return False
     small = {"a", "an", "the", "of", "to", "in", "on", "for", "and", "or", "with", "by", "at", "as"}

@@ -30,10 +30,11 @@ from pathlib import PurePath
 from extractors.advice import CHECKBOX as _CHECKBOX
 from extractors.advice import NUMBERING as _NUMBERING
 from extractors.advice import score_advice
-from extractors.advice import words as _words
 from extractors.base import ExtractionResult, quote_is_verbatim
 from extractors.document_patterns import Element as _Element
 from extractors.document_patterns import find_patterns
+from pipeline.text import sentence_spans
+from pipeline.text import tokens as _words
 from pipeline.models import CandidateDraft, CandidateKind, Evidence, Passage, Source, SourceKind
 
 __all__ = [
@@ -41,63 +42,9 @@ __all__ = [
     "clean_heading",
     "is_recommendation",
     "recommendation_strength",
-    "sentence_spans",
 ]
 
 MAX_ANSWER_ELEMENTS = 8
-
-# ---------------------------------------------------------------------------------------------
-# sentences
-
-
-_ABBREVIATIONS = {
-    "e.g", "i.e", "etc", "vs", "cf", "mr", "mrs", "ms", "dr", "prof", "st", "no", "fig", "approx",
-    "inc", "ltd", "jr", "sr", "al", "p", "pp", "ch", "sec", "min", "max", "u.s", "u.k",
-}  # fmt: skip
-_BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)|\n\s*\n|\n(?=\s*(?:[-*•]|\d+[.)])\s)")
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) character spans of the sentences of `text`, whitespace trimmed.
-
-    A simple splitter: a sentence ends at ".", "!", "?" (plus closing quotes/brackets) followed
-    by whitespace and a character that may start a sentence, or at a blank line / a new bullet.
-    Abbreviations ("e.g.", "Dr.") and decimals do not end sentences. `text[s:e]` is always an
-    exact substring, so it can serve as a verbatim quote.
-    """
-    spans: list[tuple[int, int]] = []
-    start = 0
-    n = len(text)
-    for m in _BOUNDARY.finditer(text):
-        end = m.end()
-        if m.group(0)[0] in ".!?…":
-            # what follows must look like a new sentence
-            rest = text[end:].lstrip()
-            if not rest:
-                continue
-            nxt = rest[0]
-            if not (nxt.isupper() or nxt.isdigit() or nxt in "\"'“‘([{*-•#"):
-                continue
-            if m.group(0).startswith(".") and len(m.group(0).rstrip("\"'”’)]")) == 1:
-                word = re.search(r"([\w.]+)$", text[start : m.start()])
-                if word and word.group(1).lower().rstrip(".") in _ABBREVIATIONS:
-                    continue
-                if word and len(word.group(1)) == 1 and word.group(1).isupper():
-                    continue  # an initial: "J. Smith"
-        _add_span(text, start, end, spans)
-        start = end
-    _add_span(text, start, n, spans)
-    return spans
-
-
-def _add_span(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    if end > start:
-        spans.append((start, end))
-
 
 # ---------------------------------------------------------------------------------------------
 # headings

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import re
 
-from extractors.advice import CHECKBOX, NUMBERING, scribe_mark, words
+from extractors.advice import CHECKBOX, NUMBERING, scribe_mark
+from pipeline.text import tokens
 
 __all__ = ["heading_kind", "practice_name", "strip_step"]
 
@@ -61,7 +62,7 @@ _NAVIGATION = re.compile(
 def strip_step(heading: str) -> str:
     """"Step One: Take a broad view of the change" → "Take a broad view of the change"."""
     rest = _STEP.sub("", heading).strip()
-    return rest if len(words(rest)) >= 2 else heading
+    return rest if len(tokens(rest)) >= 2 else heading
 
 
 def heading_kind(heading: str) -> str:
@@ -103,10 +104,10 @@ def practice_name(text: str, max_words: int = 9) -> str:
     mark = scribe_mark(t)
     t = t[mark[1] :] if mark else t
     rest = _TRIGGER_PREFIX.sub("", t, count=1).strip() or t
-    if len(words(rest)) < 3:
+    if len(tokens(rest)) < 3:
         rest = t
     lead = _LEAD_CLAUSE.match(rest)
-    if lead and len(words(rest[lead.end() :])) >= 3:
+    if lead and len(tokens(rest[lead.end() :])) >= 3:
         rest = rest[lead.end() :]
     rest = re.sub(r"(?i)^(?:okay|so|and|but|yes|well|right|however|also|instead)[,.]?\s+", "", rest)
     rest = _ADDRESS_PREFIX.sub("", rest)

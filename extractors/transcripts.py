@@ -32,11 +32,11 @@ from dataclasses import dataclass
 from pathlib import PurePath
 
 from extractors.advice import ACTION_PHRASE, is_scribe_label, said_decision, score_advice, scribe_mark
-from extractors.advice import words as _words
 from extractors.base import ExtractionResult, quote_is_verbatim
-from extractors.documents import sentence_spans
 from extractors.naming import practice_name
 from pipeline.models import CandidateDraft, CandidateKind, Evidence, Passage, Source, SourceKind
+from pipeline.text import STOP_WORDS, sentence_spans
+from pipeline.text import tokens as _words
 
 __all__ = ["TranscriptExtractor", "clean_speech", "format_time"]
 
@@ -85,13 +85,12 @@ def format_time(seconds: float | None) -> str:
 # ---------------------------------------------------------------------------------------------
 # questions
 
-_STOP = set(
-    "a an the and or but so of to in on at for with by from as is are was were be been am do does did "
-    "i you he she it we they me him her us them my your our their this that these those there here "
-    "what how why when where which who whom whose can could would should will shall may might must "
-    "have has had not no yes just really very about any some all if then than also too okay ok well "
-    "right yeah oh like get got go going think know mean say said one thing things lot bit".split()
-)  # fmt: skip
+# Stop words of speech: the product's stop list plus the fillers and vague words of talk
+# ("yeah", "okay", "a lot", "I think") and object pronouns the product list does not hold
+# (adding them there would change every BM25 index's terms); none says what a question is about.
+_STOP = STOP_WORDS | frozenset(
+    "him her us really okay ok well right yeah oh go going think mean say said thing things lot bit".split()
+)
 _INTERROGATIVE_START = re.compile(
     r"(?i)^(?:and\s+|but\s+|so\s+|okay,?\s+|well,?\s+|yes\.?\s+|now,?\s+)*"
     r"(?:how|what|what's|why|when|where|which|who|whom|is|are|was|were|do|does|did|can|could|would|"
@@ -165,7 +164,7 @@ def _question_sentence(clean: str, final: bool = False) -> bool:
         return False
     if not (_INTERROGATIVE_START.match(clean) or _ASK_PHRASES.search(clean)):
         return False  # declaratives with a "?": echoes, trailing-off statements
-    content = [w for w in words if w.lower() not in _STOP]
+    content = [w for w in words if w.lower().replace("’", "'") not in _STOP]
     anaphoric = re.search(r"(?i)\b(?:it|that|this|them|those|these)\b", clean)
     return len(content) >= 4 or (len(content) >= 3 and not anaphoric)
 

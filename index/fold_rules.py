@@ -23,13 +23,12 @@ from __future__ import annotations
 import re
 from typing import Protocol
 
-from index.duplicates import char_similarity, content_words
+from index.duplicates import char_similarity
 
 __all__ = [
     "NEAR_IDENTICAL",
     "FoldFacts",
     "conversation_key",
-    "is_generic_question",
     "may_fold",
     "near_identical",
     "normalise_question",
@@ -39,19 +38,6 @@ __all__ = [
 #: wording (a typo, a trailing word, a changed article), not a rephrasing.
 NEAR_IDENTICAL: float = 0.9
 
-# Words that name no problem: a question made only of these (and stop words) cannot stand alone.
-# Stemmed with the duplicate scorer's own tokeniser so "works"/"working" match "work".
-_GENERIC_WORDS = frozenset(
-    content_words(
-        """something anything nothing everything missing possible impossible wrong right correct work
-        working problem issue solution way thing happen happening going doing done better best good bad
-        approach option idea thought question answer mean case try tried trying see say use make take
-        understand explain clarify example else point reason stuck error fix fixed solve solved
-        recommended recommendation ok okay sure normal expected behaviour behavior cause next step
-        steps alternative alternatives thoughts opinion opinions suggestion anybody missed misunderstanding
-        wrong supposed"""
-    )
-)
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 
 
@@ -72,15 +58,6 @@ def near_identical(a: str, b: str) -> bool:
     """Whether two texts are the same wording once normalised (equal, or 4-gram Jaccard ≥ ``NEAR_IDENTICAL``)."""
     na, nb = normalise_question(a), normalise_question(b)
     return na == nb or char_similarity(na, nb) >= NEAR_IDENTICAL
-
-
-def is_generic_question(text: str) -> bool:
-    """Whether a question names nothing it is about: no content word beyond generic ones.
-
-    "Any ideas?", "What should I do?", "Is that possible?", "How do I fix this?" are generic;
-    "What is GitOps?" is not (one specific word is enough to say what it is about).
-    """
-    return not any(w not in _GENERIC_WORDS for w in content_words(text))
 
 
 def conversation_key(source_id: str, thread_id: str | None, own_id: str | None, kind: str | None) -> str:

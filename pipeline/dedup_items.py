@@ -21,7 +21,7 @@ def compare_text(kind: CandidateKind, title: str, body: str, problem: str | None
     A FAQ question too generic to stand alone ("Any ideas?") is compared through the problem
     statement its extractor gave (`problem`), placed before it."""
     from index.duplicates import embedding_text_for
-    from index.fold_rules import is_generic_question
+    from pipeline.text import is_generic_question
 
     if kind == CandidateKind.faq:
         if problem and problem.strip() and is_generic_question(title):
@@ -34,7 +34,7 @@ def dedup_item(
     kind: CandidateKind, item_id: str, is_artefact: bool, text: str, conversations: frozenset[str], linked: bool = True
 ) -> DedupItem:
     """One comparable item; a FAQ whose compared text is still a generic question is flagged so."""
-    from index.fold_rules import is_generic_question
+    from pipeline.text import is_generic_question
 
     generic = kind == CandidateKind.faq and is_generic_question(text)
     return DedupItem(item_id, is_artefact, text, conversations, generic, linked)

@@ -21,8 +21,10 @@ __all__ = [
     "is_question",
     "needs_antecedent",
     "sentence_is_question",
+    "sentence_spans",
     "split_sentences",
     "stem",
+    "tokens",
     "words",
 ]
 
@@ -39,11 +41,18 @@ STOP_WORDS = frozenset(
 )
 
 
+def tokens(text: str) -> list[str]:
+    """The word tokens of `text` as written (case and "'s" kept): letters with inner apostrophes
+    or underscores, or numbers ("3.5" is one). A hyphen separates ("well-known" is two). For
+    counting words and reading their case; `words` gives the normalised form."""
+    return WORD.findall(text or "")
+
+
 def words(text: str) -> list[str]:
     """Lower-cased word tokens (letters with inner apostrophes, or numbers), "'s" dropped."""
     out = []
-    for m in WORD.finditer(text or ""):
-        w = m.group(0).lower().replace("’", "'")
+    for t in tokens(text):
+        w = t.lower().replace("’", "'")
         out.append(w[:-2] if w.endswith("'s") else w)
     return out
 
@@ -109,15 +118,74 @@ def has_question_mark(text: str) -> bool:
 
 # --------------------------------------------------------------------------- sentences
 
-# sentence ends: . ! ? (runs of them), newlines, a "?" glued to the next word, "end.Next"
-# (not after "e.g.", "i.e.", "etc.", "vs.", "cf.": abbreviations inside a sentence)
-_SENT_SPLIT = re.compile(
+# Two kinds of text, one splitter (`sentence_spans`), both with the "?" protection above:
+# prose (documents, transcripts): a sentence ends at . ! ? … (plus closing quotes/brackets)
+# before a word that may start a sentence, or at a blank line or a new bullet; a single line
+# break inside a paragraph does not end it. Messages (chat, mail, `lines=True`): every line
+# break ends one, and so do . ! ? before any whitespace, a "?" glued to the next word and
+# "end.Next" (not after "e.g.", "i.e.", "etc.", "vs.", "cf.").
+_ABBREVIATIONS = {
+    "e.g", "i.e", "etc", "vs", "cf", "mr", "mrs", "ms", "dr", "prof", "st", "no", "fig", "approx",
+    "inc", "ltd", "jr", "sr", "al", "p", "pp", "ch", "sec", "min", "max", "u.s", "u.k",
+}  # fmt: skip
+_PROSE_BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)|\n\s*\n|\n(?=\s*(?:[-*•]|\d+[.)])\s)")
+_LINE_BOUNDARY = re.compile(
     r"(?<=[.!?])(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\betc\.)(?<!\bvs\.)(?<!\bcf\.)\s+|\n+|(?<=\?)(?=\S)|(?<=[a-z]\.)(?=[A-Z])"
 )
 #: A mail client wraps at ~72 columns: a line at least this long that ends in a word or a comma
 #: continues on the next line even when that line starts with a capital ("…both the Authors@R
 #: and\nMaintainer fields.").
 WRAPPED_LINE = 50
+
+
+def sentence_spans(text: str, lines: bool = False) -> list[tuple[int, int]]:
+    """(start, end) character spans of the sentences of `text`, whitespace trimmed.
+
+    Prose by default (see above); `lines=True` reads a message, where each line break ends a
+    sentence. Abbreviations ("e.g.", "Dr.") and decimals do not end sentences, nor does a "?"
+    inside a URL, inline code or standing for a replaced character. `text[s:e]` is always an
+    exact substring, so it can serve as a verbatim quote.
+    """
+    text = text or ""
+    hidden = _hide_marks(text)  # same length as `text`: spans found in it hold for `text`
+    spans: list[tuple[int, int]] = []
+    start = 0
+    if lines:
+        for m in _LINE_BOUNDARY.finditer(hidden):
+            _add_span(text, start, m.start(), spans)
+            start = m.end()
+    else:
+        for m in _PROSE_BOUNDARY.finditer(hidden):
+            if m.group(0)[0] in ".!?…" and not _ends_prose_sentence(hidden, start, m):
+                continue
+            _add_span(text, start, m.end(), spans)
+            start = m.end()
+    _add_span(text, start, len(text), spans)
+    return spans
+
+
+def _ends_prose_sentence(text: str, start: int, m: re.Match[str]) -> bool:
+    """Whether the mark `m` ends a prose sentence: what follows looks like a new sentence and
+    the full stop does not end an abbreviation or an initial ("J. Smith")."""
+    rest = text[m.end() :].lstrip()
+    if not rest or not (rest[0].isupper() or rest[0].isdigit() or rest[0] in "\"'“‘([{*-•#"):
+        return False
+    if m.group(0).startswith(".") and len(m.group(0).rstrip("\"'”’)]")) == 1:
+        word = re.search(r"([\w.]+)$", text[start : m.start()])
+        if word and word.group(1).lower().rstrip(".") in _ABBREVIATIONS:
+            return False
+        if word and len(word.group(1)) == 1 and word.group(1).isupper():
+            return False
+    return True
+
+
+def _add_span(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start:
+        spans.append((start, end))
 
 
 def _unwrap(text: str) -> str:
@@ -139,16 +207,16 @@ def _unwrap(text: str) -> str:
 
 
 def split_sentences(text: str) -> list[str]:
-    """Sentences of `text` (. ! ? and line breaks end one; hard-wrapped mail lines are rejoined).
+    """Sentences of a message (. ! ? and line breaks end one; hard-wrapped mail lines are rejoined).
 
     A "?" inside a URL, inline code or standing for a replaced character does not end a sentence.
     """
     # Mail bodies are hard-wrapped at ~72 columns: a line break before a lower-case word
     # continues the sentence, it does not end it.
-    text = _hide_marks(_unwrap(text or ""))
+    text = _unwrap(text or "")
     parts = []
-    for chunk in _SENT_SPLIT.split(text):
-        chunk = chunk.strip(" \t;,-–—").replace(_HIDDEN_Q, "?")
+    for s, e in sentence_spans(text, lines=True):
+        chunk = text[s:e].strip(" \t;,-–—")
         if len(chunk) > 1:
             parts.append(chunk)
     return parts
@@ -221,13 +289,18 @@ def is_question(text: str) -> bool:
 # A pronoun that points back at something the sentence itself does not name.
 _BACK_REFERENCE = re.compile(r"\b(?:it|this|that|that one|these|those|them|they|its|their)\b", re.IGNORECASE)
 _MAX_BARE_WORDS = 4  # an asking sentence this short, with a back-reference, cannot stand alone
-# Words of a closer that name no problem ("Any ideas?", "What am I missing?", "Is that possible?").
-_CLOSER_WORDS = frozenset(
+# Words that name no problem: a question made only of these and stop words cannot stand alone
+# ("Any ideas?", "What am I missing?", "Is that possible?", "How do I fix this error?").
+# Stemmed, so "works"/"working" meet "work".
+_GENERIC_WORDS = frozenset(
     stem(w)
     for w in """thought thoughts pointer pointers clue clues insight insights hint hints input feedback comment comments
-    wrong missing miss something anything possible doable right correct ok okay fine problem issue way go going
-    happening solution solutions fix work works working am do here now else ahead best better approach proper
-    recommended appreciated welcome obvious see""".split()
+    wrong missing miss missed misunderstanding something anything nothing everything possible impossible doable right
+    correct supposed ok okay sure fine normal expected behaviour behavior problem issue error cause reason way go going
+    happen happening doing done solution solutions solve solved fix fixed work works working stuck am do here now else
+    ahead next step steps best better good bad approach option alternative alternatives proper recommended
+    recommendation suggestion idea opinion opinions question answer mean case try tried trying thing see say use make
+    take understand explain clarify example point appreciated welcome obvious anybody""".split()
 )
 
 
@@ -239,7 +312,8 @@ def needs_antecedent(sentence: str) -> bool:
 
 
 def is_generic_question(sentence: str) -> bool:
-    """A closer that names no problem of its own: "Any ideas?", "What am I missing?",
-    "Is that possible?", "What should I do?", "Can anyone help?". Its problem is stated before it."""
-    named = [w for w in content_words(sentence) if w not in _CLOSER_WORDS]
-    return not named
+    """A question too generic to stand alone: it names nothing it is about. "Any ideas?",
+    "What am I missing?", "Is that possible?", "What should I do?", "How do I fix this?" are
+    generic (a closer whose problem is stated before it); "What is GitOps?" is not (one specific
+    word is enough to say what it is about). Extractors, dedup and search read it alike."""
+    return all(w in _GENERIC_WORDS for w in content_words(sentence))

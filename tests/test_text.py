@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline import text
-from pipeline.text import content_words, has_question_mark, is_generic_question, split_sentences, stem
+from pipeline.text import content_words, has_question_mark, is_generic_question, sentence_spans, split_sentences, stem
 from pipeline.text_clean import clean_message, is_attribution
 
 
@@ -57,12 +57,35 @@ def test_sentences_are_not_cut_at_a_question_mark_in_a_url_code_or_a_replaced_ch
         ("Is that possible?", True),
         ("What am I missing?", True),
         ("What should I do?", True),
+        ("Any pointers?", True),
+        ("How do I fix this error?", True),
         ("How do I skip a vignette on CRAN?", False),
         ("Is there a way to pretty-print a hash table?", False),
     ],
 )
 def test_generic_closers_name_no_problem(sentence: str, generic: bool) -> None:
     assert is_generic_question(sentence) is generic
+
+
+def test_one_generic_question_for_extractors_and_dedup() -> None:
+    import extractors.threads as threads
+    import pipeline.dedup_items as dedup_items
+
+    assert threads.is_generic_question is text.is_generic_question
+    assert dedup_items.compare_text("faq", "Any pointers?", "", "Rotating the Postgres password") == (
+        dedup_items.compare_text("faq", "Rotating the Postgres password Any pointers?", "")
+    )
+
+
+def test_prose_sentences_keep_their_spans_and_a_url_question_mark() -> None:
+    prose = "The form is at issues/detail? Then fill it in\nand send it. Dr. Who agrees!"
+    assert [prose[s:e] for s, e in sentence_spans(prose)] == [
+        "The form is at issues/detail? Then fill it in\nand send it.",
+        "Dr. Who agrees!",
+    ]
+    message = "Is it at issues/detail? Then where\nelse?"
+    in_lines = [message[s:e] for s, e in sentence_spans(message, lines=True)]
+    assert in_lines == ["Is it at issues/detail? Then where", "else?"]
 
 
 def test_clean_message_keeps_code_and_console_lines() -> None:

@@ -17,6 +17,7 @@ from pathlib import PurePosixPath
 
 from pipeline.models import PassageDraft, PassageKind, SourceKind
 from pipeline.sources.base import Bundle, Parsed, ParseOptions, SourceError, decode_text
+from pipeline.text import STOP_WORDS
 
 # A speakerless turn is split when it would grow past this many characters, or when the
 # pause before the next cue is longer than this many seconds.
@@ -45,14 +46,12 @@ _LABELS = frozenset(
     file tel chapter section part page figure table name role team owner email phone address
     type category tags priority assignee reporter id""".split()
 )
-# Words that make a prefix read as a sentence ("So the reason is: ...") rather than a name.
-_FUNCTION_WORDS = frozenset(
-    """the a an is are was were be been am i we you it they he she this that these those so
-    and but or if then because as at on in for with my our your their its what why how when
-    where which here there not no yes do does did have has had will would can could should
-    to about like just well okay ok um uh thing things reason point let let's i'm it's we're
-    that's there's""".split()
-)
+# Words that make a prefix read as a sentence ("So the reason is: ...") rather than a name: the
+# product's stop words, less the ones that are also parts of names ("April May", "Thomas More",
+# "J D Smith", "Duke of York"), plus words of talk.
+_ALSO_IN_NAMES = frozenset({"may", "more", "most", "of"})
+_TALK_WORDS = frozenset("because well okay ok um uh thing things reason point let's we're that's".split())
+_FUNCTION_WORDS = _TALK_WORDS | {w for w in STOP_WORDS if (len(w) > 1 or w in "ai") and w not in _ALSO_IN_NAMES}
 _BAD_NAME_CHARS = set(',;!?"<>[]{}=/\\|@#*~`^$%+')
 
 

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from extractors.base import Extractor, unverified_quotes
-from extractors.documents import DocumentExtractor, clean_heading, recommendation_strength, sentence_spans
+from extractors.documents import DocumentExtractor, clean_heading, recommendation_strength
 from pipeline.models import CandidateKind, Passage, PassageDraft, PassageKind, Source, SourceKind
+from pipeline.text import sentence_spans
 
 
 def _doc(elements: list[tuple[str, str, list[str]]]) -> tuple[Source, list[Passage]]:
