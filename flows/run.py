@@ -14,6 +14,7 @@ from prefect.cache_policies import NONE
 from flows.extract import extract_candidates
 from flows.ingest import ingest_flow
 from index.release_heal import reconcile
+from pipeline.faults import crash_point
 from pipeline.ingest import IngestReport
 from pipeline.settings import Settings, load_settings, run_entries
 from pipeline.stages import releases_root, run_dedupe, run_publish
@@ -80,6 +81,7 @@ def _stages(
     dedupe = dedupe_task(settings, home)
     publish = publish_task(settings, home, include_candidates)
     check = check_task(settings, home)
+    crash_point("run:done")  # every stage done, the report not yet printed
     print(
         f"run: ingest {ingest.counts}; {extract['candidates_created']} candidates created; "
         f"{dedupe['folded']} folded, {dedupe['embeddings_computed']} + {publish['embeddings_computed']} embeddings; "

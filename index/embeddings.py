@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 import pipeline.config  # noqa: F401  (offline environment: no hub look-ups)
+from pipeline.faults import crash_point
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
@@ -111,5 +112,6 @@ def embed_cached(
         fresh = embed([missing[h] for h in order])
         new = {h: fresh[i] for i, h in enumerate(order)}
         put(model_id, new)
+        crash_point("embed:cached")  # new vectors cached, the stage that asked not yet done
         cached = {**cached, **new}
     return np.stack([cached[h] for h in hashes]).astype(np.float32), len(missing)

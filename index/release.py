@@ -350,11 +350,13 @@ def build_release(
         # The decision is recorded before the folder appears: from here on, a crash leaves a state
         # that `reconcile` finishes (switch to this release, or forget it if it never appeared).
         _record_published(root, release_id)
+        crash_point("publish:recorded")  # decided, folder not yet in place
         final = root / release_id
         os.rename(tmp, final)
         _fsync_dir(root)
         crash_point("publish:switch")
         _switch_current(root, release_id)
+        crash_point("publish:switched")  # current, older releases not yet pruned
         manifest.path = final
         prune_releases(root, keep=keep, _locked=True)
     return manifest

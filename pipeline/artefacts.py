@@ -16,6 +16,7 @@ import numpy as np
 
 from index.dedupe import DedupItem, plan_dedup
 from index.refold import FOLD_VERSION
+from pipeline.faults import crash_point
 from pipeline.dedup_items import REVIEWED, artefact_items, compare_text, conversations_of, dedup_item, evidence_passage_ids
 from pipeline.models import (
     Artefact,
@@ -276,6 +277,7 @@ def dedupe(
         suggestions += plan.suggestions
         report.by_kind[kind.value] = len(fresh)
 
+    crash_point("dedupe:grouped")
     # 3. Apply: fold into the anchor artefact, or create one per group.
     member_of: dict[str, str] = {}
     for anchor, new_members in groups:
@@ -316,17 +318,22 @@ def dedupe(
         more = store.passages_by_id(e.passage_id for c in members for e in c.evidence)
         return refresh(current.model_copy(update={"candidate_ids": ids}), members, more, sources)
 
-    versions = {i: v for i, (_, v) in read.items()}
-    report.deferred = len(store.update_artefacts(refreshed, versions, rebase))
-
     # Suggestions name candidates or artefacts; store them between artefacts.
     # A member that left its artefact in a re-fold is suggested back to that artefact's reviewer.
+    # Written before the artefacts: once a candidate is in an artefact the next run no longer
+    # compares it, so suggestions written after could be lost for good by a crash in between.
     suggestions += [(artefact_id, c, s) for c, (artefact_id, s) in left_from.items()]
     report.refold_left = len(left_from)
     pairs = [(member_of.get(x, x), member_of.get(y, y), s) for x, y, s in suggestions]
     pairs = [(x, y, s) for x, y, s in pairs if x != y]
+    crash_point("dedupe:before-write")
     store.replace_suggestions(_keep_live_suggestions(store.suggestions(), pairs, live_ids=set(artefacts) | set(member_of.values())))
     report.suggestions = len(pairs)
+    crash_point("dedupe:suggestions-written")
+
+    versions = {i: v for i, (_, v) in read.items()}
+    report.deferred = len(store.update_artefacts(refreshed, versions, rebase))
+    crash_point("dedupe:artefacts-written")
     if refold:
         fold_state["fold_version"] = FOLD_VERSION
     return report

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 
 from extractors.base import Extractor, unverified_quotes
+from pipeline.faults import crash_point
 from pipeline.models import Candidate, Source, SourceStatus
 from pipeline.store import Store
 
@@ -97,6 +98,7 @@ def extract_source(store: Store, source: Source, extractors: Sequence[Extractor]
         dropped = result.dropped + len(result.candidates) - len(verified)
         candidates = list({c.id: c for c in (Candidate.from_draft(d, source.id) for d in verified)}.values())
         created, deleted = store.replace_candidates(source.id, ex.name, key, candidates)
+        crash_point("extract:source-replaced")  # one source's candidates replaced, the rest not yet
         outcomes.append(
             ExtractOutcome(
                 source.uri, ex.name, "extracted", len(candidates), created, deleted, dropped,

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from pipeline.faults import crash_point
 from pipeline.discovery import Candidate, discover, source_uri  # noqa: F401  (re-exported)
 from pipeline.models import Passage, Source, SourceKind, SourceStatus, utcnow
 from pipeline.parse_budget import budget_from_env, parse_within_budget
@@ -237,6 +238,7 @@ def ingest_candidate(store: Store, cand: Candidate, options: IngestOptions) -> O
         warnings=parsed.warnings,
     )
     store.save_source(source, passages)
+    crash_point("ingest:source-saved")  # the first source written, the others not yet
     status = "new" if existing is None or existing.status == SourceStatus.removed else "changed"
     return Outcome(
         cand.uri, status, source_id, parsed.kind.value, parsed.format, len(passages),
@@ -271,6 +273,7 @@ def ingest_all(
         outcomes.append(outcome)
         if progress:
             progress(outcome)
+    crash_point("ingest:sources-saved")
     rederive_artefacts(store, moved)
     return outcomes
 

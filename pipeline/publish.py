@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.citations import cite
+from pipeline.faults import crash_point
 from pipeline.models import Artefact, ArtefactStatus, CandidateKind, Passage, Source
 from pipeline.store import Store
 
@@ -115,6 +116,7 @@ def publish(
     vectors, computed = embed_cached(
         [dense_text(a) for a in artefacts], embed, model_id, store.get_embeddings, store.put_embeddings
     )
+    crash_point("publish:embedded")
     if not artefacts:
         vectors = np.zeros((0, _dimension(embed)), dtype=np.float32)
     fingerprint = release_fingerprint(
