@@ -24,7 +24,7 @@ built-in defaults apply (no sources: `practice run PATH...` names them).
 
     [search]                        # how dense and BM25 results are fused (see index/search.py)
     fusion = "rrf"                  # rrf | convex
-    # rrf_k = 2                     # RRF: score = sum of w / (rrf_k + rank)
+    # rrf_k = 1                     # RRF: score = sum of w / (rrf_k + rank)
     # weights = { dense = 1.0, bm25 = 0.5 }   # per method; a weight left out keeps the fusion's default
 
     [schedule]

@@ -200,7 +200,7 @@ def test_cli_usage_and_input_errors(tmp_path: Path, fake_model: None) -> None:
 def test_semeval_parts_1_and_2_reach_the_targets(corpus: Path) -> None:
     """Real SemEval-2016 subtask B, train parts 1 + 2 (thresholds calibrated on part 1 only).
 
-    Reached: ranking MAP ≥ 0.88 over parts 1+2 (questions with a relevant related question, the
+    Reached: ranking MAP ≥ 0.87 (issue 4 asked 0.88; 0.8783 since issue 10's shared toolkit) over parts 1+2 (questions with a relevant related question, the
     scorer's --ignore_noanswer, the convention the target was set on) above plain cosine and the
     search engine; more recall than plain cosine at precision ≥ 0.90; precision ≥ 0.90 at the
     merge threshold on part 1. NOT reached (reported, not asserted): precision ≥ 0.90 with recall
@@ -213,7 +213,9 @@ def test_semeval_parts_1_and_2_reach_the_targets(corpus: Path) -> None:
     elapsed = time.perf_counter() - t0
     both, part1 = report["results"]["combined"], report["results"][parts[0].name]
     rk = both["ranking"]
-    assert rk["ours"]["map_answerable"] >= 0.88
+    # Issue 4's target was 0.88 (0.8802 then); the shared text toolkit of issue 10 (one stop list and
+    # stemmer for the whole product) gives 0.8783, and issue 10 allows a fall of at most 0.01.
+    assert rk["ours"]["map_answerable"] >= 0.87
     assert rk["ours"]["map_answerable"] > rk["cosine"]["map_answerable"] > rk["search_engine"]["map_answerable"]
     assert rk["ours"]["map"] > rk["cosine"]["map"]  # also with the official default convention
     assert part1["ours"]["at_merge"]["precision"] >= 0.90  # calibration data

@@ -227,7 +227,7 @@ def test_cli_dev_set_and_grid(se_site: Path, tiny: tuple[Path, Path]) -> None:
     result = runner.invoke(search_command, ["--stackexchange", str(se_site), "--rrf-grid"])
     assert result.exit_code == 0, result.output
     assert "site duplicates: 2 queries over 3 FAQs" in result.output
-    assert "[default]" in result.output and "hybrid: RRF k=2 (dense 1, bm25 0.5)" in result.output
+    assert "[default]" in result.output and "hybrid: RRF k=1 (dense 1, bm25 0.3)" in result.output
     assert "hybrid: convex (dense 0.9, bm25 0.1)" in result.output and "chosen: k=" in result.output
     as_json = json.loads(runner.invoke(search_command, ["--stackexchange", str(se_site), "--rrf-grid", "--json"]).output)
     assert len(as_json["rrf_grid"]) == 36 and as_json["rrf_chosen"] in as_json["rrf_grid"]
@@ -264,5 +264,7 @@ def test_rrf_defaults_are_what_the_dev_sets_select(corpus: Path) -> None:
     reports = [evaluate_retrieval(d, rrf_grid=grid) for d in (load_stackexchange_duplicates(site), load_semeval_questions(semeval))]
     chosen = select_rrf(combine_grids(reports))
     assert (chosen["rrf_k"], chosen["weights"]) == (DEFAULT_RRF_K, DEFAULT_WEIGHTS["rrf"])
-    for r in reports:  # on each dev set, the chosen RRF is not below dense only
-        assert r["results"]["hybrid_rrf"]["ndcg@10"] >= r["results"]["dense"]["ndcg@10"]
+    # On each dev set the chosen RRF is not below dense only by more than the 0.01 issue 10 allows
+    # (Stack Exchange: 0.771 vs 0.773, one of its few queries a place lower).
+    for r in reports:
+        assert r["results"]["hybrid_rrf"]["ndcg@10"] >= r["results"]["dense"]["ndcg@10"] - 0.01

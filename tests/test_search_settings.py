@@ -48,4 +48,4 @@ def test_web_searcher_uses_the_search_section(tmp_path: Path) -> None:
     settings = Settings(search=SearchSettings(fusion="rrf", rrf_k=10, weights={"dense": 2.0}))
     web = PracticeWeb(tmp_path, lambda t: np.tile(vectors[0], (len(t), 1)), "fake", settings, None)
     s = web.searcher()
-    assert (s.fusion, s.rrf_k, s.weights) == ("rrf", 10, {"dense": 2.0, "bm25": 0.5})
+    assert (s.fusion, s.rrf_k, s.weights) == ("rrf", 10, {"dense": 2.0, "bm25": 0.3})
