@@ -97,7 +97,7 @@ def test_default_fusion_and_rrf_parameters() -> None:
     """RRF is the default, as the brief asks, with the dev-chosen parameters; convex stays selectable."""
     assert DEFAULT_FUSION == "rrf"
     assert DEFAULT_WEIGHTS["convex"] == {"dense": 0.9, "bm25": 0.1}
-    assert DEFAULT_RRF_K == 2 and DEFAULT_WEIGHTS["rrf"] == {"dense": 1.0, "bm25": 0.5}
+    assert DEFAULT_RRF_K == 1 and DEFAULT_WEIGHTS["rrf"] == {"dense": 1.0, "bm25": 0.3}
 
 
 def test_convex_by_hand() -> None:
@@ -119,8 +119,8 @@ def test_searcher_rrf_order_by_hand(tmp_path: Path) -> None:
     def open_(**options: Any) -> Searcher:
         return Searcher.open(tmp_path, embed=lambda t: np.tile(e0, (len(t), 1)), **options)
 
-    # RRF defaults, k = 2, dense 1, bm25 .5: A = 1/3, B = 1/4 + .5/4 = .375, C = 1/5 + .5/3 = .3667
-    s = open_(fusion="rrf")
+    # RRF with k = 2, dense 1, bm25 .5: A = 1/3, B = 1/4 + .5/4 = .375, C = 1/5 + .5/3 = .3667
+    s = open_(fusion="rrf", rrf_k=2, weights={"bm25": 0.5})
     hits = s.search("alpha beta", k=3)
     assert ids(hits) == ["B", "C", "A"]
     assert [(h.dense_rank, h.bm25_rank) for h in hits] == [(2, 2), (3, 1), (1, None)]
@@ -135,9 +135,11 @@ def test_searcher_rrf_order_by_hand(tmp_path: Path) -> None:
     # convex .9/.1: dense normalised A 1, B (.7071 - .4472) / (1 - .4472) = .47, C 0, so
     # A = .9 and B <= .9 * .47 + .1 = .52 whatever BM25 says; C = .1 (its BM25 is the best)
     assert ids(open_(fusion="convex").search("alpha beta", k=3)) == ["A", "B", "C"]
-    # the default is the RRF above
+    # the default RRF, k = 1, dense 1, bm25 .3: A = 1/2, B = 1/3 + .3/3 = .4333, C = 1/4 + .3/2 = .4
     default = open_()
-    assert default.fusion == "rrf" and ids(default.search("alpha beta", k=3)) == ["B", "C", "A"]
+    hits = default.search("alpha beta", k=3)
+    assert default.fusion == "rrf" and ids(hits) == ["A", "B", "C"]
+    assert [h.score for h in hits] == pytest.approx([1 / 2, 1 / 3 + 0.3 / 3, 1 / 4 + 0.3 / 2])
 
 
 def test_fusion_options_are_checked(root: Path) -> None:
