@@ -182,6 +182,11 @@ def _imperative(text: str, initial: bool) -> bool:
     return lower not in _AMBIGUOUS or second in _AFTER_IMPERATIVE
 
 
+def opens_with_imperative(text: str) -> bool:
+    """True when `text` starts with an imperative ("Use uv…", "Avoid nesting…", "Do not…")."""
+    return _imperative(text, initial=True)
+
+
 def _lead_clause(s: str) -> re.Match[str] | None:
     """A short opening clause before a comma ("If in doubt, ", "Either way, ")."""
     m = re.match(r"^([^,;:()\"]{3,80}),\s+", s)

@@ -29,7 +29,7 @@ from extractors.advice import (
     score_advice,
     scribe_mark,
 )
-from extractors.naming import heading_kind, practice_name, strip_step
+from extractors.naming import heading_kind, practice_name, strip_step, topic_and_practice
 from pipeline.models import CandidateDraft, CandidateKind, Evidence, Passage
 from pipeline.text import sentence_spans
 from pipeline.text import tokens
@@ -214,16 +214,17 @@ def _one_line(text: str) -> str:
 
 
 def _name(sec: _Section, doc_title: str) -> str:
-    """The section heading if it names the practice; else the parent qualifies a heading that
-    names a kind of list ("Every Line: Exceptions"); else the advice itself names it."""
+    """The section heading if it names the practice (a short topic heading is followed by the
+    advice: `topic_and_practice`); else the parent qualifies a heading that names a kind of list
+    ("Every Line: Exceptions"); else the advice itself names it."""
     path = sec.path
     heading = path[-1] if path else doc_title
     kind = heading_kind(heading)
+    best = max(sec.recs, key=lambda r: r.advice.score, default=None)
     if kind == "specific":
-        return strip_step(heading)
+        return topic_and_practice(heading, _rec_text(best) if best is not None else None)
     if kind == "qualifiable" and len(path) >= 2 and heading_kind(path[-2]) == "specific":
         return f"{strip_step(path[-2])}: {heading}"
-    best = max(sec.recs, key=lambda r: r.advice.score, default=None)
     if best is not None:
         return practice_name(_rec_text(best))
     if sec.items:

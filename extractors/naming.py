@@ -8,6 +8,12 @@ gives (`practice_name`). Headings that only say what kind of list follows ("Summ
 Exceptions"). Navigation and licence sections ("Further reading", "See also", "Licence") hold
 no practice at all.
 
+A specific heading of a few words usually names a topic, not the practice ("Dependencies",
+"Versioning", "Using code examples"): the reader of a queue of patterns learns nothing from it.
+Such a heading is kept as the topic and the advice names the practice after it ("Versioning:
+Keep Terraform up to date") — unless the heading already says what the advice says ("Update
+dependencies frequently" over "Update your dependencies frequently…").
+
 Pure: strings in, strings out.
 """
 
@@ -15,10 +21,10 @@ from __future__ import annotations
 
 import re
 
-from extractors.advice import CHECKBOX, NUMBERING, scribe_mark
-from pipeline.text import tokens
+from extractors.advice import CHECKBOX, NUMBERING, opens_with_imperative, score_advice, scribe_mark
+from pipeline.text import content_words, opens_with_back_reference, tokens
 
-__all__ = ["heading_kind", "practice_name", "strip_step"]
+__all__ = ["heading_kind", "practice_name", "strip_step", "topic_and_practice"]
 
 _NUMBER = r"(?:\d+[a-z]?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|[ivxIVX]+|[A-Z])"
 _DATE = (
@@ -115,10 +121,45 @@ def practice_name(text: str, max_words: int = 9) -> str:
     rest = CHECKBOX.sub("", NUMBERING.sub("", rest))
     ws = rest.split()
     for k, w in enumerate(ws[:max_words]):  # stop at the end of the first clause, if not too early
-        if k >= 3 and w.endswith((".", ";", "!", "?", ",", ":")) and w.lower().rstrip(".,") not in _ABBREV:
+        in_list = w.endswith(",") and k + 1 < len(ws) and ws[k + 1].lower() in ("and", "or")
+        if k >= 3 and w.endswith((".", ";", "!", "?", ",", ":")) and w.lower().rstrip(".,") not in _ABBREV and not in_list:
             ws = ws[: k + 1]
             break
     name = " ".join(ws[:max_words]).rstrip(" ,;:.!?—-")
     if len(ws) > max_words:
         name += "…"
     return name[:1].upper() + name[1:]
+
+
+def _reads_as_practice(name: str) -> bool:
+    """An instruction ("Use uv") or a rule about a named subject ("All Go code must be
+    gofmt-formatted"), not a fragment or a sentence leaning on the one before ("This should…")."""
+    if len(tokens(name)) < 2 or opens_with_back_reference(name):
+        return False
+    return opens_with_imperative(name) or (len(tokens(name)) >= 4 and score_advice(name).strength >= 0.5)
+
+
+_TOPIC_WORDS = 3  # a heading of up to this many content words is read as a topic
+
+
+def topic_and_practice(heading: str, advice: str | None) -> str:
+    """The name of a pattern under a specific `heading` whose strongest advice is `advice`: the
+    heading when it is long enough to name the practice or already says what the advice says,
+    else "heading: practice" when the advice reads as a clean instruction ("Dependencies: Use Dependabot to keep dependencies up to date")."""
+    topic = strip_step(heading)
+    if not advice:
+        return topic
+    said = content_words(topic)
+    if not said or len(said) > _TOPIC_WORDS or len(tokens(topic)) > _TOPIC_WORDS + 1:
+        return topic
+    if any(_QUALIFIABLE.match(part.strip()) for part in re.split(r"[:\-–—]", topic)):
+        return topic  # it names a list ("Checklist: production readiness"), which is what it holds
+    name = practice_name(advice, max_words=8)
+    if not _reads_as_practice(name):
+        return topic  # only a clean instruction names the practice ("At times like this" does not)
+    named = set(content_words(name))
+    if len(said) >= 2 and all(w in named for w in said):
+        return topic  # the heading is the practice in short ("Update dependencies frequently")
+    if set(said) >= named:
+        return topic  # the advice adds nothing the heading lacks
+    return f"{topic}: {name}"

@@ -20,6 +20,7 @@ __all__ = [
     "is_generic_question",
     "is_question",
     "needs_antecedent",
+    "opens_with_back_reference",
     "sentence_is_question",
     "sentence_spans",
     "split_sentences",
@@ -309,6 +310,13 @@ def needs_antecedent(sentence: str) -> bool:
     downtime?" after "We need to rotate the Postgres password."): it refers back with a pronoun
     and names at most a few things itself."""
     return bool(_BACK_REFERENCE.search(sentence)) and len(content_words(sentence)) <= _MAX_BARE_WORDS
+
+
+def opens_with_back_reference(text: str) -> bool:
+    """Whether `text` starts by pointing back at something said before ("This should be done…",
+    "Their descriptions should…"): it cannot stand alone as a name or a claim."""
+    first = tokens(text)[:1]
+    return bool(first) and bool(_BACK_REFERENCE.fullmatch(first[0]))
 
 
 def is_generic_question(sentence: str) -> bool:

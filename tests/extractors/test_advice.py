@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from extractors.advice import is_scribe_label, said_decision, score_advice, scribe_mark
-from extractors.naming import heading_kind, practice_name
+from extractors.naming import heading_kind, practice_name, topic_and_practice
 
 
 @pytest.mark.parametrize(
@@ -66,3 +66,34 @@ def test_heading_kinds_and_practice_names() -> None:
         "All services pin their runner images to a digest"
     )
     assert practice_name("And we've decided not to use the LCD.") == "Do not use the LCD"
+
+
+def test_a_topic_heading_is_followed_by_the_practice_it_holds() -> None:
+    # a one- or two-word topic says what the section is about, not what to do
+    assert topic_and_practice("Versioning", "You should keep Terraform up to date.") == (
+        "Versioning: Keep Terraform up to date"
+    )
+    assert topic_and_practice("Dependency manager", "You must pin every dependency to an exact version.") == (
+        "Dependency manager: Pin every dependency to an exact version"
+    )
+    # a heading that already says the practice stays alone
+    assert topic_and_practice("Update dependencies frequently", "Update your dependencies frequently.") == (
+        "Update dependencies frequently"
+    )
+    # a long heading names the practice itself
+    assert topic_and_practice("Deciding which browsers to support", "Use the analytics to decide.") == (
+        "Deciding which browsers to support"
+    )
+    assert topic_and_practice("Reviews", "After each release, review the firewall rules.") == (
+        "Reviews: Review the firewall rules"
+    )
+    # advice that does not read as an instruction, or leans on what came before, is no name
+    assert topic_and_practice("Generated CL descriptions", "Their descriptions should also follow the advice here.") == (
+        "Generated CL descriptions"
+    )
+    assert topic_and_practice("Comments", "Usually comments are useful when they explain why.") == "Comments"
+    assert topic_and_practice("Secrets", None) == "Secrets"
+    # a list's commas do not end the clause
+    assert practice_name("Ask for unit, integration, or end-to-end tests as appropriate.") == (
+        "Ask for unit, integration, or end-to-end tests as appropriate"
+    )

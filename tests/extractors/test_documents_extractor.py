@@ -62,7 +62,7 @@ ELEMENTS = [
 def test_protocol() -> None:
     ex = DocumentExtractor()
     assert isinstance(ex, Extractor)
-    assert (ex.name, ex.version, ex.source_kinds) == ("documents", "2", frozenset({SourceKind.document}))
+    assert (ex.name, ex.version, ex.source_kinds) == ("documents", "3", frozenset({SourceKind.document}))
 
 
 def test_exact_candidates() -> None:
@@ -76,7 +76,11 @@ def test_exact_candidates() -> None:
     assert faqs[0].evidence[0].quote == "How do we deal with flaky tests? {#flaky}"
     assert faqs[1].answer == "Yes. Agree the swap and update the pager schedule yourself."
 
-    assert [p.name for p in patterns] == ["CI pipelines", "Checklist: production readiness"]
+    # a short topic heading is followed by the practice it holds
+    assert [p.name for p in patterns] == [
+        "CI pipelines: Always pin runner images to an exact version",
+        "Checklist: production readiness",
+    ]
     ci, checklist = patterns
     assert ci.context == "Handbook > CI pipelines"
     assert ci.problem == "Slow pipelines waste everyone's time every day."
@@ -96,7 +100,7 @@ def test_exact_candidates() -> None:
     assert checklist.confidence > ci.confidence
     for c in cands:
         assert 0.0 <= c.confidence <= 1.0
-        assert (c.extractor, c.extractor_version) == ("documents", "2")
+        assert (c.extractor, c.extractor_version) == ("documents", "3")
 
 
 def test_noise_is_skipped() -> None:
@@ -192,7 +196,7 @@ def test_patterns_are_named_for_the_practice_not_a_generic_heading() -> None:
     assert [p.name for p in patterns] == [
         "Always pair a newcomer with a buddy for their…",
         "Keep the first pull request smaller than fifty lines",
-        "Buddy system",
+        "Buddy system: Never leave a newcomer alone on an incident…",
     ]
     assert patterns[0].context == "Onboarding week > Day 3"  # where it came from is still shown
 
@@ -260,7 +264,7 @@ def test_a_code_comment_is_not_a_heading(tmp_path: Path) -> None:
     source, passages = _parse(md, "md")
     assert [p.text for p in passages if p.element_type == "Title"] == ["Setup guide", "Install", "Secrets"]
     patterns = [c for c in DocumentExtractor().run(source, passages).candidates if c.kind == CandidateKind.pattern]
-    assert [(p.name, p.context) for p in patterns] == [("Secrets", "Setup guide > Secrets")]
+    assert [(p.name, p.context) for p in patterns] == [("Secrets: Never commit a token to the repository", "Setup guide > Secrets")]
 
 
 def test_a_code_fence_the_parser_missed_gives_no_heading() -> None:
@@ -275,7 +279,7 @@ def test_a_code_fence_the_parser_missed_gives_no_heading() -> None:
         ("Title", "Secrets", ["Always pin versions"]),
         ("NarrativeText", "Never commit a token to the repository.", ["Always pin versions", "Secrets"]),
     ])  # fmt: skip
-    assert [(p.name, p.context) for p in patterns] == [("Secrets", "Secrets")]
+    assert [(p.name, p.context) for p in patterns] == [("Secrets: Never commit a token to the repository", "Secrets")]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -305,7 +309,13 @@ def test_google_code_review_guide(corpus: Path) -> None:
             (patterns if c.kind == CandidateKind.pattern else faqs).append(c)
     assert 25 <= len(patterns) <= 80  # many, but not one per paragraph
     names = {p.name for p in patterns}
-    assert {"Tests", "Style", "Resolving Conflicts", "The Standard of Code Review: Principles"} <= names
+    assert {"Resolving Conflicts", "The Standard of Code Review: Principles"} <= names
+    # one-word topics are followed by the practice they hold, a heading that says it stays alone
+    assert {
+        "Tests: Ask for unit, integration, or end-to-end tests as…",
+        "Documentation: Consider whether the documentation should also be deleted",
+        "Label comment severity",
+    } <= names
     for p in patterns:  # names are headings, not sentences
         assert "{#" not in p.name and len(p.name.split()) <= 14 and not p.name.endswith(".")
     assert {"Why Write Small CLs?", "What Is An Emergency?"} <= {f.question for f in faqs}
