@@ -50,7 +50,8 @@ def write_broken_files(folder: Path) -> dict[str, str]:
     (folder / "truncated.docx").write_bytes(good_docx[: len(good_docx) // 2])
     (folder / "corrupt.pptx").write_bytes(b"\x00\x01garbage that is not a zip archive" * 20)
     (folder / "encrypted.pdf").write_bytes(encrypted_pdf())
-    (folder / "misencoded.md").write_bytes("# Caf\u00e9 notes\n\nPrefer small PRs.\n".encode("latin-1"))
+    # bytes no text encoding explains (a Latin-1 note is read since encodings are detected)
+    (folder / "misencoded.md").write_bytes(b"# Notes\n\n" + bytes(range(1, 256)) * 4)
     (folder / "misnamed.docx").write_bytes(b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n")
     zip_bomb(folder / "bomb.docx")
     (folder / "huge.txt").write_text("Always write tests.\n" * 100_000)  # 2 MB: over a 1 MiB cap
@@ -66,7 +67,7 @@ def write_broken_files(folder: Path) -> dict[str, str]:
         "truncated.docx": "docx",
         "corrupt.pptx": "pptx",
         "encrypted.pdf": "encrypt",
-        "misencoded.md": "utf-8",
+        "misencoded.md": "no common encoding",
         "misnamed.docx": "pdf",
         "bomb.docx": "bomb",
         "huge.txt": "too large",

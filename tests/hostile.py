@@ -188,13 +188,17 @@ def write_hostile_set(root: Path, good: int = 40) -> HostileSet:
     # Huge single lines over the size cap.
     for ext in ("txt", "md", "jsonl", "vtt", "html"):
         bad(f"huge-line.{ext}", b"x" * (HOSTILE_MAX_BYTES + 1024), "too large")
-    # Encodings: legacy single-byte and multi-byte text is named, binary is called binary.
+    # Encodings: legacy single-byte and multi-byte text is read (its encoding detected and
+    # warned about), bytes no encoding explains are refused, binary is called binary.
     text = "Prefer small pull requests; review within a day. Caf\u00e9 \u00fcber na\u00efve"
     for enc in ("latin-1", "cp1252", "cp1251", "shift_jis", "gb18030", "koi8-r"):
         sample = {"cp1251": "Предпочитайте маленькие запросы", "koi8-r": "Маленькие запросы на слияние",
                   "shift_jis": "小さなプルリクエストを好む", "gb18030": "优先使用小的合并请求"}.get(enc, text)  # fmt: skip
         for ext in ("md", "txt"):
-            bad(f"legacy-{enc}.{ext}", (sample + "\n").encode(enc) * 20, "UTF-8")
+            (good_dir / f"legacy-{enc}.{ext}").write_bytes((sample + "\n").encode(enc) * 20)
+            hs.good.append(f"good/legacy-{enc}.{ext}")
+    for ext in ("md", "txt"):
+        bad(f"undecodable.{ext}", bytes(range(1, 256)) * 8, "no common encoding")
     for i in range(4):
         bad(f"binary-{i}.txt", bytes(range(256)) * (i + 1), "binary")
     # Empty and whitespace-only files of each kind.

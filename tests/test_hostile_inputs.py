@@ -115,9 +115,24 @@ def test_utf16_without_bom_is_read_not_called_binary() -> None:
         assert "one owner per action" in " ".join(p.text for p in parsed.passages)
 
 
-def test_legacy_encoding_is_named_in_the_reason() -> None:
-    with pytest.raises(SourceError, match=r"not valid UTF-8 .*looks like cp125"):
-        decode_text("Предпочитайте маленькие запросы на слияние.\n".encode("cp1251") * 5)
+def test_legacy_encodings_are_read_and_named_in_a_warning() -> None:
+    for text, enc in (
+        ("Предпочитайте маленькие запросы на слияние.\n" * 5, "cp1251"),
+        ("Maßnahmen für kleine Änderungen, café.\n" * 5, "cp1252"),
+        ("小さなプルリクエストを好む。\n" * 5, "shift_jis"),
+    ):
+        warnings: list[str] = []
+        assert decode_text(text.encode(enc), "notes.txt", warnings) == text
+        assert len(warnings) == 1 and "notes.txt is not UTF-8: read as" in warnings[0], warnings
+    # a Latin-1 note whose bytes cp1252 reads alike is named by the more common one
+    warnings = []
+    assert decode_text("# Café notes\n".encode("latin-1"), "a.md", warnings) == "# Café notes\n"
+    assert "read as cp1252" in warnings[0]
+
+
+def test_bytes_no_encoding_explains_are_refused() -> None:
+    with pytest.raises(SourceError, match=r"not valid UTF-8 .*no common encoding explains it"):
+        decode_text(b"# Notes\n" + bytes(range(1, 256)) * 4)
 
 
 # --- the per-file budget ---------------------------------------------------------------------

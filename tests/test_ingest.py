@@ -134,3 +134,16 @@ def test_a_corrupt_update_keeps_the_last_good_passages(tmp_path: Path, store: SQ
 def test_missing_path_is_reported(tmp_path: Path, store: SQLiteStore) -> None:
     report = ingest_paths(store, [tmp_path / "nope.vtt"])
     assert report.failures[0].error == "no such file or folder"
+
+
+def test_a_latin1_note_is_ingested_and_its_encoding_is_a_warning(tmp_path: Path, store: SQLiteStore) -> None:
+    # What a user saves from an old editor: no UTF-8 anywhere, still plain text to any reader.
+    (tmp_path / "src").mkdir()
+    note = "Café retro\n\nKeep retrospectives short: one owner per action, reviewed next week.\n"
+    (tmp_path / "src" / "retro.txt").write_bytes(note.encode("latin-1"))
+    report = ingest_paths(store, [tmp_path / "src"])
+    [outcome] = report.outcomes
+    assert outcome.status == "new", outcome.error
+    assert any("is not UTF-8: read as cp1252" in w for w in outcome.warnings), outcome.warnings
+    source = store.get_source(outcome.uri)
+    assert "Café retro" in " ".join(p.text for p in store.passages(source.id))

@@ -197,13 +197,16 @@ def check_zip_bomb(infos: list[zipfile.ZipInfo], limits: Limits) -> None:
         )
 
 
-def decode_text(data: bytes, what: str = "file") -> str:
-    """Decode text that should be UTF-8 (BOM allowed) or UTF-16/32 (with a BOM or without).
+def decode_text(data: bytes, what: str = "file", warnings: list[str] | None = None) -> str:
+    """Decode text in any common encoding: UTF-8 (BOM allowed), UTF-16/32 (with a BOM or
+    without), else the legacy encoding charset-normalizer detects (Latin-1, cp1252, Shift-JIS…).
 
-    Raises SourceError naming the offset of the first bad byte and, when it can tell, the
-    encoding the bytes look like: a mis-encoded file fails with a reason rather than being
-    silently turned into mojibake. UTF-16 and UTF-32 without a BOM are unambiguous (a NUL
-    in every other or every fourth byte of plain text) and are read, not called binary.
+    A legacy encoding is read, not refused (any editor opens such a note), and said in
+    `warnings` when the caller keeps them, so a reviewer knows the text was decoded by a guess.
+    Raises SourceError only for what no encoding explains (binary data, bytes no detector
+    accepts), naming the offset of the first byte that is not UTF-8.
+    UTF-16 and UTF-32 without a BOM are unambiguous (a NUL in every other or every fourth
+    byte of plain text) and are read, not called binary.
     """
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8) :]
@@ -219,15 +222,31 @@ def decode_text(data: bytes, what: str = "file") -> str:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        guess = _guess_encoding(data)
-        looks = f"; it looks like {guess}, a guess" if guess else ""
-        raise SourceError(
-            f"{what} is not valid UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}"
-            f"{looks}); re-save it as UTF-8"
-        ) from None
+        text = _decode_legacy(data, what, exc, warnings)
     if "\x00" in text:
         raise SourceError(f"{what} contains NUL bytes: binary data, not text")
     return text
+
+
+def _decode_legacy(data: bytes, what: str, exc: UnicodeDecodeError, warnings: list[str] | None) -> str:
+    """`data` in the legacy encoding that explains it, or SourceError when none does."""
+    guess = _guess_encoding(data)
+    if guess is not None:
+        try:
+            text = data.decode(guess)
+        except UnicodeDecodeError:  # the guess read the first 64 KiB only; the rest disagrees
+            pass
+        else:
+            if warnings is not None:
+                warnings.append(
+                    f"{what} is not UTF-8: read as {guess} (detected by charset-normalizer, "
+                    f"first non-UTF-8 byte 0x{data[exc.start]:02x} at offset {exc.start})"
+                )
+            return text
+    raise SourceError(
+        f"{what} is not valid UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}) "
+        "and no common encoding explains it"
+    ) from None
 
 
 def _decode_wide(data: bytes, encoding: str, what: str) -> str:
@@ -273,15 +292,29 @@ _COMMON_ENCODINGS = (
 
 
 def _guess_encoding(data: bytes) -> str | None:
-    """The legacy encoding charset-normalizer guesses for bytes that are not UTF-8, or None."""
+    """The legacy encoding charset-normalizer detects for bytes that are not UTF-8, or None
+    when none explains them (its "chaos" too high for every candidate)."""
     try:
         from charset_normalizer import from_bytes
     except ImportError:  # pragma: no cover - it ships with the stack; the reason just gets shorter
         return None
-    best = from_bytes(data[: 1 << 16], cp_isolation=list(_COMMON_ENCODINGS)).best()
+    matches = from_bytes(data[: 1 << 16], cp_isolation=list(_COMMON_ENCODINGS))
+    best = matches.best()
     if best is None or best.encoding in ("utf_8", "ascii"):
         return None
-    return best.encoding.replace("_", "-")
+    # Short text often fits several code pages equally well (an "é" is the same byte in cp1250
+    # and cp1252); among the equally good, take the most widely used, the order of the list.
+    # The detector also skips a code page that reads the bytes exactly like one it has tried.
+    tied = [m.encoding for m in matches if m.chaos <= best.chaos and m.coherence >= best.coherence]
+    rank = {name: k for k, name in enumerate(_COMMON_ENCODINGS)}
+    guess = min(tied, key=lambda e: rank.get(e, len(rank)))
+    sample = data[: 1 << 16]
+    text = sample.decode(guess, errors="replace")
+    for name in _COMMON_ENCODINGS[: rank.get(guess, len(rank))]:
+        if sample.decode(name, errors="replace") == text:
+            guess = name
+            break
+    return guess.replace("_", "-")
 
 
 @dataclass

@@ -186,14 +186,14 @@ def _pdf_elements(data: bytes, warnings: list[str]) -> list[Any]:
 def _partition(fmt: str, data: bytes, filename: str, warnings: list[str]) -> tuple[list[Any], str | None]:
     """Run unstructured's partitioner for `fmt`; returns the elements and a document title."""
     if fmt == "md":
-        text, title = _prepare_markdown(decode_text(data, "Markdown file"))
+        text, title = _prepare_markdown(decode_text(data, "Markdown file", warnings))
         if not text.strip():
             return [], title
         from unstructured.partition.md import partition_md
 
         return partition_md(text=text, metadata_filename=filename), title
     if fmt == "txt":
-        text = decode_text(data, "text file")
+        text = decode_text(data, "text file", warnings)
         if not text.strip():
             return [], None
         from unstructured.partition.text import partition_text

@@ -49,8 +49,8 @@ def _first_object(data: bytes) -> Any:
     for line in data.splitlines():
         if line.strip():
             try:
-                return json.loads(line.decode("utf-8"))
-            except (UnicodeDecodeError, json.JSONDecodeError):
+                return json.loads(decode_text(line))
+            except (SourceError, json.JSONDecodeError):
                 return None
     return None
 
@@ -145,8 +145,8 @@ class JsonlThreadParser:
 
     def parse(self, bundle: Bundle, options: ParseOptions) -> Parsed:
         """Read each line into a message; resolve threads through `reply_to` where `thread` is absent."""
-        text = decode_text(bundle.read(""), what=bundle.name)
         warnings: list[str] = []
+        text = decode_text(bundle.read(""), what=bundle.name, warnings=warnings)
         skipped = 0
 
         def skip(lineno: int, reason: str) -> None:

@@ -97,9 +97,9 @@ def _name_of(entry: dict[str, Any]) -> str | None:
     return None
 
 
-def _load_json(bundle: Bundle, member: str) -> Any:
+def _load_json(bundle: Bundle, member: str, warnings: list[str]) -> Any:
     """A member parsed as JSON; SourceError with the reason (the caller names the member)."""
-    text = decode_text(bundle.read(member), what="the file")
+    text = decode_text(bundle.read(member), what="the file", warnings=warnings)
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
@@ -111,7 +111,7 @@ def _read_metadata(bundle: Bundle, members: set[str], root: str) -> _Export:
     users_member = root + "users.json"
     if users_member in members:
         try:
-            users = _load_json(bundle, users_member)
+            users = _load_json(bundle, users_member, export.warnings)
             if not isinstance(users, list):
                 raise SourceError("not a list of users")
             for entry in users:
@@ -128,7 +128,7 @@ def _read_metadata(bundle: Bundle, members: set[str], root: str) -> _Export:
         if member not in members:
             continue  # groups/dms/mpims are only in some exports
         try:
-            channels = _load_json(bundle, member)
+            channels = _load_json(bundle, member, export.warnings)
         except SourceError as exc:
             export.warnings.append(f"{member}: {exc}; channel mentions keep their ids")
             continue
@@ -231,7 +231,7 @@ class SlackExportParser:
             if not match:
                 continue
             try:
-                day = _load_json(bundle, member)
+                day = _load_json(bundle, member, warnings)
             except SourceError as exc:
                 warnings.append(f"{member}: skipped this day file, {exc}")
                 continue

@@ -216,8 +216,8 @@ def _merge_cues(cues: list[_Cue]) -> list[PassageDraft]:
     return turns
 
 
-def _read_text(bundle: Bundle) -> str:
-    text = decode_text(bundle.read(), "file").lstrip("\ufeff")
+def _read_text(bundle: Bundle, warnings: list[str]) -> str:
+    text = decode_text(bundle.read(), "file", warnings).lstrip("\ufeff")
     if not text.strip():
         raise SourceError("empty file")
     return text.replace("\r\n", "\n").replace("\r", "\n")
@@ -267,13 +267,13 @@ class VttParser:
 
     def parse(self, bundle: Bundle, options: ParseOptions) -> Parsed:
         """Read the cues into speaker turns; raise SourceError if the file is not WebVTT."""
-        text = _read_text(bundle)
+        warnings: list[str] = []
+        text = _read_text(bundle, warnings)
         lines = text.split("\n")
         first = lines[0].strip()
         if not (first == "WEBVTT" or first.startswith(("WEBVTT ", "WEBVTT\t"))):
             raise SourceError("not a WebVTT file: the first line must be 'WEBVTT'")
 
-        warnings: list[str] = []
         cues: list[_Cue] = []
         i = 1
         # The header runs to the first blank line (YouTube puts Kind/Language/Style there).
@@ -341,8 +341,8 @@ class SrtParser:
 
     def parse(self, bundle: Bundle, options: ParseOptions) -> Parsed:
         """Read the subtitle blocks into speaker turns."""
-        lines = _read_text(bundle).split("\n")
         warnings: list[str] = []
+        lines = _read_text(bundle, warnings).split("\n")
         cues: list[_Cue] = []
         current: _Cue | None = None
         stray: list[int] = []
@@ -402,7 +402,8 @@ class QmsumParser:
 
     def parse(self, bundle: Bundle, options: ParseOptions) -> Parsed:
         """Read every meeting's turns; raise SourceError naming the line of malformed JSON."""
-        text = _read_text(bundle)
+        warnings: list[str] = []
+        text = _read_text(bundle, warnings)
         meetings: list[tuple[int, object]] = []  # (line number, decoded value)
         if _extension(bundle) == ".jsonl":
             for lineno, line in enumerate(text.split("\n"), 1):
@@ -424,7 +425,6 @@ class QmsumParser:
             items = value if isinstance(value, list) else [value]
             meetings = [(1, item) for item in items]
 
-        warnings: list[str] = []
         passages: list[PassageDraft] = []
         index = 0
         for lineno, meeting in meetings:
@@ -514,7 +514,8 @@ class TranscriptTextParser:
 
     def parse(self, bundle: Bundle, options: ParseOptions) -> Parsed:
         """Read the turns; preamble lines before the first turn become a speakerless turn."""
-        lines = _read_text(bundle).split("\n")
+        warnings: list[str] = []
+        lines = _read_text(bundle, warnings).split("\n")
         turns: list[PassageDraft] = []
         preamble: list[str] = []
         for line in lines:
@@ -533,7 +534,6 @@ class TranscriptTextParser:
                 preamble.append(stripped)
         if not turns:
             raise SourceError("no 'Name: text' turns found: not a speaker-turn transcript")
-        warnings: list[str] = []
         empty = [t for t in turns if not t.text]
         if empty:
             warnings.append(f"{len(empty)} turn(s) without text skipped")

@@ -143,9 +143,15 @@ def test_all_lines_bad_is_an_error(body: str, message: str) -> None:
         PARSER.parse(MemoryBundle("bad.jsonl", {"": body.encode()}), ParseOptions())
 
 
-def test_mis_encoded_file_is_an_error() -> None:
-    with pytest.raises(SourceError, match="not valid UTF-8"):
-        PARSER.parse(MemoryBundle("bad.jsonl", {"": b'{"text": "caf\xe9", "author": "a"}\n'}), ParseOptions())
+def test_a_legacy_encoded_log_is_read_with_a_warning() -> None:
+    parsed = PARSER.parse(MemoryBundle("old.jsonl", {"": b'{"text": "caf\xe9 au lait?", "author": "a"}\n'}), ParseOptions())
+    assert [p.text for p in parsed.passages] == ["café au lait?"]
+    assert any("old.jsonl is not UTF-8: read as cp1252" in w for w in parsed.warnings), parsed.warnings
+
+
+def test_bytes_no_encoding_explains_are_an_error() -> None:
+    with pytest.raises(SourceError, match="no common encoding explains it"):
+        PARSER.parse(MemoryBundle("bad.jsonl", {"": b'{"text": "' + bytes(range(128, 256)) * 4 + b'"}\n'}), ParseOptions())
 
 
 def test_many_bad_lines_are_summarised() -> None:
