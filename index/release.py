@@ -41,7 +41,8 @@ import numpy as np
 
 from index.keyword import KeywordIndex
 from index.release_owner import build_folder, remove_dead_builds
-from index.vectors import INDEX_TYPES, make_index
+from index.index_choice import choose_index
+from index.vectors import INDEX_TYPES
 from pipeline.faults import crash_point
 
 __all__ = [
@@ -158,7 +159,7 @@ def release_fingerprint(
     model_id: str,
     texts: Sequence[str] | None = None,
     *,
-    index_type: str = "exact",
+    index_type: str = "auto",
     include_candidates: bool = False,
 ) -> str:
     """A sha256 over everything a release is built from: equal fingerprints, equal releases.
@@ -276,7 +277,7 @@ def build_release(
     vectors: np.ndarray,
     texts: Sequence[str],
     model_id: str,
-    index_type: str = "exact",
+    index_type: str = "auto",
     include_candidates: bool = False,
     *,
     keep: int = 5,
@@ -298,8 +299,8 @@ def build_release(
         raise ValueError(f"vectors must be a 2-D array, got shape {vectors.shape}")
     if not (len(payloads) == vectors.shape[0] == len(texts)):
         raise ValueError(f"{len(payloads)} payloads, {vectors.shape[0]} vectors and {len(texts)} texts: they must match")
-    if index_type not in INDEX_TYPES:
-        raise ValueError(f"unknown index type {index_type!r}; choose one of {', '.join(INDEX_TYPES)}")
+    if index_type not in (*INDEX_TYPES, "auto"):
+        raise ValueError(f"unknown index type {index_type!r}; choose auto or one of {', '.join(INDEX_TYPES)}")
     ids_seen: set[str] = set()
     for i, payload in enumerate(payloads):
         pid = payload.get("id")
@@ -322,7 +323,7 @@ def build_release(
 
     with _publish_lock(root), build_folder(root) as tmp:
         remove_dead_builds(root)  # ours is alive (we hold its owner lock): only dead runs' go
-        index_type_used, vindex = _write_indexes(tmp, pub_payloads, pub_vectors, pub_texts, index_type, index_options)
+        index_type_used, settings = _write_indexes(tmp, pub_payloads, pub_vectors, pub_texts, index_type, index_options)
         crash_point("publish:build")
         files: dict[str, str] = {}
         for path in _release_files(tmp):
@@ -338,7 +339,7 @@ def build_release(
             model_id=model_id,
             dimension=dim,
             index_type=index_type_used,
-            index_settings=vindex.describe(),
+            index_settings=settings,
             include_candidates=include_candidates,
             fingerprint=fingerprint,
             files=files,
@@ -369,23 +370,20 @@ def _write_indexes(
     texts: list[str],
     index_type: str,
     index_options: dict[str, Any] | None,
-) -> tuple[str, Any]:
+) -> tuple[str, dict[str, Any]]:
     """Write payloads, the vector index and the keyword index into a build folder.
 
-    Returns the index type used (IVF falls back to exact below its list count) and the vector index.
+    Returns the index type used and its settings (`index.index_choice`: "auto" picks by size, an
+    approximate index carries its measured recall, IVF falls back to exact below its list count).
     """
     with open(folder / PAYLOADS_FILE, "w", encoding="utf-8") as fh:  # row i = vector id i = keyword row i
         for payload in payloads:
             fh.write(json.dumps(payload, ensure_ascii=False, default=_json_default))
             fh.write("\n")
-    options = dict(index_options or {})
-    if index_type == "ivf" and len(payloads) < (options.get("nlist") or 1):
-        index_type, options = "exact", {}  # too few vectors to train IVF lists
-    vindex = make_index(index_type, int(vectors.shape[1]), **options)
-    vindex.add(np.arange(len(payloads), dtype=np.int64), vectors)
+    index_type, vindex, checks = choose_index(index_type, vectors, index_options)
     vindex.save(folder / VECTORS_FILE)
     KeywordIndex().build(texts).save(folder / KEYWORD_DIR)
-    return index_type, vindex
+    return index_type, {**vindex.describe(), **checks}
 
 
 def _plain(value: Any) -> Any:

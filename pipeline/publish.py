@@ -90,7 +90,7 @@ def publish(
     model_id: str,
     releases_root: Path,
     include_candidates: bool = False,
-    index_type: str = "exact",
+    index_type: str = "auto",
     keep: int = 5,
     force: bool = False,
 ) -> PublishReport:

@@ -19,7 +19,7 @@ built-in defaults apply (no sources: `practice run PATH...` names them).
 
     [publish]
     include_candidates = false
-    index = "exact"                 # exact | hnsw | ivf
+    index = "auto"                  # auto (exact, HNSW from 20k artefacts) | exact | hnsw | ivf
     keep = 5
 
     [search]                        # how dense and BM25 results are fused (see index/search.py)
@@ -78,7 +78,7 @@ class DedupeSettings(_Section):
 
 class PublishSettings(_Section):
     include_candidates: bool = False
-    index: str = "exact"
+    index: str = "auto"  # index.index_choice: exact while fast enough, HNSW (recall-checked) above
     keep: int = 5
 
 
