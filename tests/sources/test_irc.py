@@ -16,7 +16,6 @@ from pipeline.sources.irc import IrcLine, is_minutes, parse_line
 
 OPTS = ParseOptions()
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "irc"
-IRC_DEV = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "chat" / "irc_disentanglement" / "dev"
 
 
 def _parse(name: str):
@@ -108,9 +107,10 @@ def test_minutes_rule() -> None:
 
 
 @pytest.mark.integration
-def test_ubuntu_irc_raw_logs() -> None:
-    files = sorted(IRC_DEV.glob("*.raw.txt"))
-    assert files, f"no raw logs under {IRC_DEV}"
+def test_ubuntu_irc_raw_logs(corpus: Path) -> None:
+    dev = corpus / "chat" / "irc_disentanglement" / "dev"
+    files = sorted(dev.glob("*.raw.txt"))
+    assert files, f"no raw logs under {dev}"
     for path in files:
         lines = path.read_text(encoding="utf-8").splitlines()
         # a message or a /me action with some text (joins, parts and renames start with "===")
