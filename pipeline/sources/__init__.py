@@ -11,13 +11,14 @@ from pipeline.sources.base import Bundle, Parser, SourceError
 @lru_cache(maxsize=1)
 def all_parsers() -> tuple[Parser, ...]:
     """Every registered parser, most specific first (generic text/document readers last)."""
-    from pipeline.sources import documents, irc, jsonl_threads, mbox, slack, stackexchange, transcripts
+    from pipeline.sources import chat_exports, documents, irc, jsonl_threads, mbox, slack, stackexchange, transcripts
 
     return (
         *slack.PARSERS,
         *stackexchange.PARSERS,
         *mbox.PARSERS,
         *irc.PARSERS,
+        *chat_exports.PARSERS,
         *transcripts.PARSERS,
         *jsonl_threads.PARSERS,
         *documents.PARSERS,
