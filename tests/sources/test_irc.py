@@ -121,3 +121,24 @@ def test_ubuntu_irc_raw_logs(corpus: Path) -> None:
         assert (parser.name, parsed.kind) == ("irc", SourceKind.thread), path.name
         assert len(parsed.passages) == len(said), path.name
         assert all(p.timestamp and p.author and p.thread_id is None for p in parsed.passages), path.name
+
+
+@pytest.mark.integration
+def test_gitter_rooms_converted_to_channel_logs(corpus: Path, tmp_path: Path) -> None:
+    """The hand-split Gitter rooms, converted to plain `[time] <nick> text` logs (message numbers,
+    dashed separators and annotator notes dropped), read as dated unthreaded chat."""
+    rooms = sorted((corpus / "chat" / "gitter_livechat_manual" / "manual").glob("*.txt"))
+    assert rooms
+    for room in rooms:
+        said = [re.sub(r"^\d+ ", "", ln) for ln in room.read_text(encoding="utf-8").splitlines()
+                if re.match(r"^(?:\d+ )?\[\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d\] <[^>]+>", ln)]  # fmt: skip
+        log = tmp_path / f"{room.stem}.log"
+        log.write_text("\n".join(said) + "\n", encoding="utf-8")
+        bundle = FileBundle(log)
+        parser = detect(bundle)
+        parsed = parser.parse(bundle, OPTS)
+        assert parser.name == "irc", room.name
+        with_text = [ln for ln in said if re.match(r"^\[[^\]]+\] <[^>]+>\s*\S", ln)]
+        assert len(parsed.passages) == len(with_text), room.name
+        first = re.match(r"^\[(\d{4}-\d\d-\d\d)[ T](\d\d:\d\d:\d\d)\]", with_text[0]).groups()
+        assert parsed.passages[0].timestamp == f"{first[0]}T{first[1]}+00:00", room.name
