@@ -112,6 +112,15 @@ def is_minutes(messages: list[IrcLine]) -> bool:
     return any(_SCRIBE.match(m.text) or _TOPIC.match(m.text) or _MARKED.match(m.text) for m in messages)
 
 
+def unread_lines(lines: list[str]) -> str | None:
+    """A warning naming how many non-empty lines are neither messages nor join/part/day lines."""
+    unread = [k for k, line in enumerate(lines, 1)
+              if line.strip() and parse_line(line) is None and not _IRSSI_DAY.match(line.strip())]  # fmt: skip
+    if not unread:
+        return None
+    return f"{len(unread)} line(s) not read as IRC messages and skipped (first: line {unread[0]})"
+
+
 def _clock_seconds(time: str) -> int:
     parts = [int(x) for x in time.split(":")]
     return parts[0] * 3600 + parts[1] * 60 + (parts[2] if len(parts) > 2 else 0)
@@ -264,7 +273,8 @@ class IrcLogParser:
     def parse(self, bundle: Bundle, options: ParseOptions) -> Parsed:
         """The log's messages, one passage a line, without thread ids."""
         warnings: list[str] = []
-        log = read_log(_read_lines(bundle, warnings), bundle.name)
+        lines = _read_lines(bundle, warnings)
+        log = read_log(lines, bundle.name)
         if not log:
             raise SourceError("no IRC messages found (expected lines like '[12:00] <nick> text')")
         if any(moment is None for _, moment, _ in log):
@@ -272,6 +282,7 @@ class IrcLogParser:
                 "no date for some lines (no '--- Log opened' line, dated line or YYYY-MM-DD in the "
                 "file name): their messages have no timestamp and are not linked into conversations"
             )
+        warnings += [w for w in [unread_lines(lines)] if w]
         return Parsed(kind=self.kind, format=self.name, passages=chat_messages(log), warnings=warnings)
 
 
@@ -286,8 +297,9 @@ class IrcMinutesParser(IrcLogParser):
     def parse(self, bundle: Bundle, options: ParseOptions) -> Parsed:
         """Speaker turns under `Topic:` sections (see the module docstring)."""
         warnings: list[str] = []
-        log = read_log(_read_lines(bundle, warnings), bundle.name)
-        turns = minutes_turns(log)
+        lines = _read_lines(bundle, warnings)
+        turns = minutes_turns(read_log(lines, bundle.name))
+        warnings += [w for w in [unread_lines(lines)] if w]
         if not turns:
             raise SourceError("IRC minutes with scribe markers but no spoken turn")
         return Parsed(kind=self.kind, format=self.name, passages=turns, warnings=warnings)

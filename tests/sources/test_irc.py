@@ -88,10 +88,11 @@ def test_irssi_day_header_and_midnight() -> None:
 
 
 def test_plain_chat_log_without_date_warns() -> None:
-    bundle = MemoryBundle("channel.log", {"": b"[10:00] <a> how do I x?\n[10:01] <b> a: do y\n"})
+    bundle = MemoryBundle("channel.log", {"": b"[10:00] <a> how do I x?\n[10:01] <b> a: do y\n  stray\n"})
     parsed = detect(bundle).parse(bundle, OPTS)
     assert [p.timestamp for p in parsed.passages] == [None, None]
     assert any("no date" in w for w in parsed.warnings)
+    assert "1 line(s) not read as IRC messages and skipped (first: line 3)" in parsed.warnings
 
 
 def test_speaker_transcript_text_is_not_irc() -> None:
@@ -142,3 +143,31 @@ def test_gitter_rooms_converted_to_channel_logs(corpus: Path, tmp_path: Path) ->
         assert len(parsed.passages) == len(with_text), room.name
         first = re.match(r"^\[(\d{4}-\d\d-\d\d)[ T](\d\d:\d\d:\d\d)\]", with_text[0]).groups()
         assert parsed.passages[0].timestamp == f"{first[0]}T{first[1]}+00:00", room.name
+
+
+def test_html_minutes_page_becomes_turns_with_decisions() -> None:
+    bundle = FileBundle(FIXTURES / "ccg-2026-03-10-minutes.html")
+    parser = detect(bundle)
+    parsed = parser.parse(bundle, OPTS)
+    assert (parser.name, parsed.kind) == ("irc-minutes-html", SourceKind.transcript)
+    topic = ["Test suite releases"]
+    assert [(p.author, p.text, p.section_path) for p in parsed.passages] == [
+        ("manu", "We keep breaking implementers when the suite changes under them. "
+                 "I propose we tag a release every month.", topic),
+        ("dlongley", "Monthly tags work if the changelog lists every changed test.", topic),
+        ("orie", "+1 to monthly tags", topic),
+        ("minutes-scribe", "RESOLUTION: Tag a release of the test suite every month, with a changelog of changed tests.", topic),
+        ("minutes-scribe", "ACTION: manu to write the release checklist for the test suite.", topic),
+        ("orie", "Triage stays on Tuesdays.", ["Issue triage"]),
+        ("manu", "sounds right", ["Issue triage"]),
+    ]  # fmt: skip
+    source = Source(id="h", kind=SourceKind.transcript, uri=str(bundle.path), content_hash="h")
+    passages = [Passage.from_draft(d, "h", i) for i, d in enumerate(parsed.passages)]
+    quotes = [e.quote for c in TranscriptExtractor().run(source, passages).candidates
+              if c.kind == CandidateKind.pattern for e in c.evidence]  # fmt: skip
+    assert any("Tag a release of the test suite every month" in q for q in quotes), quotes
+
+
+def test_ordinary_html_stays_a_document() -> None:
+    page = b"<html><body><h1>Guide</h1><p>Quote: <cite>Knuth</cite> said so.</p></body></html>"
+    assert detect(MemoryBundle("guide.html", {"": page})).name != "irc-minutes-html"
