@@ -285,6 +285,7 @@ def source_json(s: Any) -> dict[str, Any]:
 
 def _register_subcommands() -> None:
     from pipeline.cli_eval import eval_group
+    from pipeline.cli_eval_disentangle import disentangle_command
     from pipeline.cli_eval_duplicates import duplicates_command
     from pipeline.cli_eval_search import search_command
     from pipeline.cli_ops import COMMANDS as OPS_COMMANDS
@@ -295,6 +296,7 @@ def _register_subcommands() -> None:
 
     eval_group.add_command(search_command)
     eval_group.add_command(duplicates_command)
+    eval_group.add_command(disentangle_command)
     for command in [*COMMANDS, *OPS_COMMANDS, search, review_group, users_group, serve_command]:
         main.add_command(command)
     main.add_command(eval_group)

@@ -11,12 +11,16 @@ from pipeline.sources.base import Bundle, Parser, SourceError
 @lru_cache(maxsize=1)
 def all_parsers() -> tuple[Parser, ...]:
     """Every registered parser, most specific first (generic text/document readers last)."""
-    from pipeline.sources import documents, mbox, slack, stackexchange, transcripts, jsonl_threads
+    from pipeline.sources import chat_exports, documents, irc, irc_html, jsonl_threads, mbox, slack, stackexchange, teams_docx, transcripts
 
     return (
         *slack.PARSERS,
         *stackexchange.PARSERS,
         *mbox.PARSERS,
+        *irc.PARSERS,
+        *chat_exports.PARSERS,
+        *teams_docx.PARSERS,
+        *irc_html.PARSERS,
         *transcripts.PARSERS,
         *jsonl_threads.PARSERS,
         *documents.PARSERS,
