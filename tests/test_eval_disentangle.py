@@ -138,12 +138,6 @@ def test_command_on_the_real_gold(real_report: dict) -> None:
         assert set(report["systems"]) == {"product", "previous message", "time gap"}
 
 
-@pytest.mark.integration
-@pytest.mark.xfail(
-    strict=True,
-    reason="measured 2026-11-30: product link F1 0.195 vs previous message 0.302 on the IRC dev set; "
-    "link_unthreaded links only replies to open questions, every other message starts a conversation",
-)
-def test_product_beats_previous_message_on_link_f1(real_report: dict) -> None:
-    systems = real_report["irc"]["systems"]
-    assert systems["product"]["link_f1"] > systems["previous message"]["link_f1"]
+# Not asserted yet: the product beating the previous-message baseline on link F1 (measured
+# 2026-11-30: 0.195 against 0.302 on the IRC dev set). `link_unthreaded` links only replies to
+# open questions; a general disentangler (quotes, time gaps, topic) is issue 14's open part.
