@@ -180,10 +180,11 @@ def queue(kind: str | None, community: str | None, limit: int, as_json: bool) ->
 def log(artefact_id: str | None, limit: int, as_json: bool) -> None:
     """The audit log (newest first), for one artefact or all."""
     from pipeline.review import audit_log
+    from pipeline.shapes import event_json
 
     events = _act(lambda s: audit_log(s, artefact_id, limit))
     if as_json:
-        click.echo(json.dumps([e.model_dump(mode="json") for e in events], indent=2))
+        click.echo(json.dumps([event_json(e) for e in events], indent=2))
         return
     for e in events:
         click.echo(f"{e.at:%Y-%m-%d %H:%M}  {e.actor:12} {e.action:16} {e.artefact_id}  {e.note or ''}")
@@ -214,12 +215,13 @@ def users_add(name: str, role: str, groups: tuple[str, ...]) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def users_list(as_json: bool) -> None:
     """List users with role, groups and whether revoked (never tokens)."""
+    from pipeline.shapes import user_json
     from pipeline.users import list_users
 
     with _store() as store:
         users = list_users(store)
     if as_json:
-        click.echo(json.dumps([u.model_dump(mode="json") for u in users], indent=2))
+        click.echo(json.dumps([user_json(u) for u in users], indent=2))
         return
     for u in users:
         click.echo(f"{u.name:16} {u.role.value:9} {','.join(u.groups) or '-':20} {'revoked' if u.revoked else ''}")
