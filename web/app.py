@@ -62,6 +62,7 @@ def create_app(
     app.state.practice = state
     state.templates = Jinja2Templates(directory=str(HERE / "templates"))
     state.templates.env.globals["format_citation"] = format_citation
+    state.templates.env.globals["actions_for"] = review_ops.offered  # the buttons a page shows: the core's table
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
     _install_error_handlers(app)

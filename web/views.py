@@ -46,6 +46,7 @@ def item(a: Artefact, passages: dict[str, Passage], sources: dict[str, Source], 
     data["created_at"] = a.created_at.isoformat()
     data["updated_at"] = a.updated_at.isoformat()
     data["url"] = f"/artefacts/{a.id}"
+    data["actions"] = list(review_ops.offered(a, user))
     for row, ev in zip(data["evidence"], a.evidence):
         p = passages.get(ev.passage_id)
         src = sources.get(p.source_id) if p else None
@@ -115,6 +116,7 @@ def suggestions(store: Any, a: Artefact, user: User | None) -> list[dict[str, An
                 "support": other.support.model_dump(),
                 "communities": other.communities,
                 "url": f"/artefacts/{other.id}",
+                "actions": list(review_ops.offered(other, user)),
             }
         )
     return out

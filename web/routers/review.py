@@ -6,7 +6,6 @@ comes back as its `ReviewError`, which web.app turns into a 404/409.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -35,25 +34,30 @@ def api_queue(
         return views.items(store, queue, user)
 
 
-def _act(request: Request, artefact_id: str, op: Callable[[Any, str], Any], need: Need = "reviewer") -> dict[str, Any]:
+def _act(request: Request, artefact_id: str, action: str, need: Need = "reviewer", **args: Any) -> dict[str, Any]:
+    """Run one action through the review core; the artefact(s) after it, with `changed` and `message`."""
     with practice(request).api(request, need) as (store, user):
         assert user is not None
         views.get_visible(store, user, artefact_id)
-        result = op(store, user.name)
-        if isinstance(result, tuple):
-            return {"source": views.items(store, [result[0]], user)[0], "target": views.items(store, [result[1]], user)[0]}
-        return views.items(store, [result], user)[0]
+        if "target_id" in args:
+            views.get_visible(store, user, args["target_id"])  # the target must be visible too
+        outcome = review_ops.act(store, artefact_id, action, user.name, **args)
+        if isinstance(outcome.result, tuple):
+            source, target = views.items(store, list(outcome.result), user)
+            data = {"source": source, "target": target}
+        else:
+            data = views.items(store, [outcome.result], user)[0]
+        return {**data, "changed": outcome.changed, "message": outcome.message}
 
 
 @router.post("/api/artefacts/{artefact_id}/approve", tags=["review"], summary="Approve")
 def api_approve(request: Request, artefact_id: str, body: NoteBody | None = None) -> dict[str, Any]:
-    note = body.note if body else None
-    return _act(request, artefact_id, lambda s, actor: review_ops.approve(s, artefact_id, actor, note=note))
+    return _act(request, artefact_id, "approve", note=body.note if body else None)
 
 
 @router.post("/api/artefacts/{artefact_id}/reject", tags=["review"], summary="Reject (a reason is required)")
 def api_reject(request: Request, artefact_id: str, body: RejectBody) -> dict[str, Any]:
-    return _act(request, artefact_id, lambda s, actor: review_ops.reject(s, artefact_id, actor, body.reason))
+    return _act(request, artefact_id, "reject", reason=body.reason)
 
 
 @router.post("/api/artefacts/{artefact_id}/edit", tags=["review"], summary="Edit the text fields")
@@ -61,38 +65,27 @@ def api_edit(request: Request, artefact_id: str, body: EditBody) -> dict[str, An
     changes = body.model_dump(include=set(EDIT_FIELDS), exclude_none=True)
     if not changes:
         raise HTTPException(422, f"nothing to change: give one of {', '.join(EDIT_FIELDS)}")
-    return _act(request, artefact_id, lambda s, actor: review_ops.edit(s, artefact_id, actor, changes, note=body.note))
+    return _act(request, artefact_id, "edit", changes=changes, note=body.note)
 
 
 @router.post("/api/artefacts/{artefact_id}/merge", tags=["review"], summary="Fold this artefact into another")
 def api_merge(request: Request, artefact_id: str, body: MergeBody) -> dict[str, Any]:
-    with practice(request).api(request, "reviewer") as (store, user):
-        assert user is not None
-        views.get_visible(store, user, artefact_id)
-        views.get_visible(store, user, body.into)  # the target must be visible too
-        target = review_ops.merge(store, artefact_id, body.into, user.name, note=body.note)
-        return views.items(store, [target], user)[0]
+    return _act(request, artefact_id, "merge", target_id=body.into, note=body.note)
 
 
 @router.post("/api/artefacts/{artefact_id}/unmerge", tags=["review"], summary="Undo a merge of this artefact")
 def api_unmerge(request: Request, artefact_id: str, body: NoteBody | None = None) -> dict[str, Any]:
-    note = body.note if body else None
-    return _act(request, artefact_id, lambda s, actor: review_ops.unmerge(s, artefact_id, actor, note=note))
+    return _act(request, artefact_id, "unmerge", note=body.note if body else None)
 
 
 @router.post("/api/artefacts/{artefact_id}/stale", tags=["review"], summary="Mark stale (out of date)")
 def api_stale(request: Request, artefact_id: str, body: NoteBody | None = None) -> dict[str, Any]:
-    note = body.note if body else None
-    return _act(request, artefact_id, lambda s, actor: review_ops.mark_stale(s, artefact_id, actor, note=note))
+    return _act(request, artefact_id, "stale", note=body.note if body else None)
 
 
 @router.post("/api/artefacts/{artefact_id}/visibility", tags=["review"], summary="Widen visibility (admins, audited)")
 def api_widen(request: Request, artefact_id: str, body: WidenBody) -> dict[str, Any]:
-    return _act(
-        request, artefact_id,
-        lambda s, actor: review_ops.widen_visibility(s, artefact_id, actor, body.visibility, body.note),
-        need="admin",
-    )  # fmt: skip
+    return _act(request, artefact_id, "visibility", need="admin", visibility=body.visibility, note=body.note)
 
 
 @router.post("/api/review/bulk", tags=["review"], summary="Approve, reject or mark stale many artefacts")
@@ -101,5 +94,6 @@ def api_bulk(request: Request, body: BulkBody) -> list[dict[str, Any]]:
         assert user is not None
         for artefact_id in body.ids:
             views.get_visible(store, user, artefact_id)
-        done = review_ops.bulk(store, body.action, body.ids, user.name, reason=body.reason)
-        return views.items(store, done, user)
+        outcomes = review_ops.act_many(store, body.action, body.ids, user.name, reason=body.reason)
+        rows = views.items(store, [o.result for o in outcomes], user)
+        return [{**row, "changed": o.changed, "message": o.message} for row, o in zip(rows, outcomes)]

@@ -85,12 +85,11 @@ def queue_bulk(
             raise HTTPException(422, "at most 200 artefacts at once")
         for i in ids:
             views.get_visible(w.store, w.user, i)
-        if action == "reject" and not reason.strip():
-            w.flash("A reason is required to reject.", "error")
-            return redirect(w, back)
         try:
-            done = review_ops.bulk(w.store, action, ids, w.user.name, reason=reason.strip() or None)
-            w.flash(f"{action.capitalize()}: {len(done)} artefact(s).")
+            outcomes = review_ops.act_many(w.store, action, ids, w.user.name, reason=reason.strip() or None)
+            changed = sum(o.changed for o in outcomes)
+            same = f"; {len(outcomes) - changed} already so, left as they were" if changed < len(outcomes) else ""
+            w.flash(f"{action.capitalize()}: {changed} artefact(s){same}.", "ok" if changed else "info")
         except review_ops.ReviewError as exc:
             w.flash(str(exc), "error")
         return redirect(w, back)
@@ -112,6 +111,11 @@ class FormProblem(Exception):
     """The form is incomplete: say so on the artefact page (the core was not asked)."""
 
 
+def _said(outcome: review_ops.Outcome, done: str) -> tuple[str, str]:
+    """The flash message of an action: what was done, or the core's word on why nothing was."""
+    return (done, "ok") if outcome.changed else (outcome.message, "info")
+
+
 def _edit(w: Web, a: Artefact, f: ActionForm) -> tuple[str, str]:
     changes: dict[str, Any] = {k: v.strip() for k, v in f.fields.items() if v is not None and v.strip() != (getattr(a, k) or "")}
     if f.items is not None:
@@ -120,8 +124,8 @@ def _edit(w: Web, a: Artefact, f: ActionForm) -> tuple[str, str]:
             changes["items"] = new_items
     if not changes:
         return "Nothing changed.", "info"
-    review_ops.edit(w.store, a.id, w.user.name, changes, note=f.note)  # type: ignore[union-attr]
-    return f"Saved: {', '.join(sorted(changes))}", "ok"
+    outcome = review_ops.act(w.store, a.id, "edit", w.user.name, changes=changes, note=f.note)  # type: ignore[union-attr]
+    return _said(outcome, f"Saved: {', '.join(sorted(changes))}")
 
 
 def _merge(w: Web, a: Artefact, f: ActionForm) -> tuple[str, str]:
@@ -129,40 +133,38 @@ def _merge(w: Web, a: Artefact, f: ActionForm) -> tuple[str, str]:
     if not re.match(ID_PATTERN, target):
         raise FormProblem("Give the id of the artefact to merge into.")
     views.get_visible(w.store, w.user, target)
-    review_ops.merge(w.store, a.id, target, w.user.name, note=f.note)  # type: ignore[union-attr]
-    return f"Merged “{a.title}” into this artefact.", "ok"
+    outcome = review_ops.act(w.store, a.id, "merge", w.user.name, target_id=target, note=f.note)  # type: ignore[union-attr]
+    return _said(outcome, f"Merged “{a.title}” into this artefact.")
 
 
 def _reject(w: Web, a: Artefact, f: ActionForm) -> tuple[str, str]:
-    if not f.reason.strip():
-        raise FormProblem("A reason is required to reject.")
-    review_ops.reject(w.store, a.id, w.user.name, f.reason.strip())  # type: ignore[union-attr]
-    return f"Rejected: {a.title}", "ok"
+    outcome = review_ops.act(w.store, a.id, "reject", w.user.name, reason=f.reason.strip())  # type: ignore[union-attr]
+    return _said(outcome, f"Rejected: {a.title}")
 
 
 def _widen(w: Web, a: Artefact, f: ActionForm) -> tuple[str, str]:
     vis = f.visibility.strip()
     if not re.match(VISIBILITY_PATTERN, vis) or not f.note:
         raise FormProblem('Give "public" or comma-separated groups, and a note saying why.')
-    review_ops.widen_visibility(w.store, a.id, w.user.name, vis, f.note)  # type: ignore[union-attr]
-    return f"Visibility widened to {vis}.", "ok"
+    outcome = review_ops.act(w.store, a.id, "visibility", w.user.name, visibility=vis, note=f.note)  # type: ignore[union-attr]
+    return _said(outcome, f"Visibility widened to {vis}.")
 
 
-def _simple(op: Callable[..., Any], done: str) -> Callable[[Web, Artefact, ActionForm], tuple[str, str]]:
+def _simple(action: str, done: str) -> Callable[[Web, Artefact, ActionForm], tuple[str, str]]:
     def run(w: Web, a: Artefact, f: ActionForm) -> tuple[str, str]:
-        op(w.store, a.id, w.user.name, note=f.note)  # type: ignore[union-attr]
-        return f"{done}: {a.title}", "ok"
+        outcome = review_ops.act(w.store, a.id, action, w.user.name, note=f.note)  # type: ignore[union-attr]
+        return _said(outcome, f"{done}: {a.title}")
 
     return run
 
 
 HANDLERS: dict[str, Callable[[Web, Artefact, ActionForm], tuple[str, str]]] = {
-    "approve": _simple(review_ops.approve, "Approved"),
+    "approve": _simple("approve", "Approved"),
     "reject": _reject,
-    "stale": _simple(review_ops.mark_stale, "Marked stale"),
+    "stale": _simple("stale", "Marked stale"),
     "edit": _edit,
     "merge": _merge,
-    "unmerge": _simple(review_ops.unmerge, "Unmerged"),
+    "unmerge": _simple("unmerge", "Unmerged"),
     "visibility": _widen,
 }
 # Where the page goes after a successful action: back to the list it came from, or the artefact.
