@@ -327,22 +327,40 @@ def impact(a: Artefact, now: Any = None) -> float:
     return support * max(1, a.support.communities) * math.pow(0.5, age_days / 30)
 
 
-def review_queue(
+@dataclass(frozen=True)
+class QueuePage:
+    """One page of the review queue: `total` items match the filters, `items` start at `offset`."""
+
+    total: int
+    offset: int
+    items: list[Artefact]
+
+
+def queue_page(
     store: Store,
     viewer: User | None,
     kind: str | None = None,
     community: str | None = None,
     status: str = "candidate",
     limit: int = 50,
-) -> list[Artefact]:
-    """Artefacts waiting for review that the viewer may see, most impact first."""
+    offset: int = 0,
+) -> QueuePage:
+    """A page of the artefacts in `status` the viewer may see, most impact first.
+
+    The order is stable: every item's weight decays alike with time, so only an item that changes
+    moves; ties go by id."""
     items = [
         a for a in store.artefacts(kind=kind, status=status)
         if visible(a, viewer) and (community is None or community in a.communities)
     ]  # fmt: skip
     now = utcnow()
     items.sort(key=lambda a: (-impact(a, now), a.id))
-    return items[:limit]
+    return QueuePage(len(items), offset, items[offset : offset + limit])
+
+
+def review_queue(store: Store, viewer: User | None, *filters: Any, **options: Any) -> list[Artefact]:
+    """The first page of `queue_page` (same arguments), as a list."""
+    return queue_page(store, viewer, *filters, **options).items
 
 
 def _candidates(store: Store, ids: list[str]) -> list[Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from starlette.exceptions import HTTPException
 
 from pipeline import review as review_ops
@@ -23,15 +23,19 @@ router = APIRouter()
 @router.get("/api/queue", tags=["review"], summary="The review queue, ordered by impact")
 def api_queue(
     request: Request,
+    response: Response,
     kind: Literal["faq", "pattern"] | None = None,
     community: str | None = Query(None, max_length=200),
     status: Literal["candidate", "approved", "rejected", "merged", "stale"] = "candidate",
     limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0),
 ) -> list[dict[str, Any]]:
+    """One page of the queue; the header X-Total-Count says how many match the filters."""
     with practice(request).api(request, "reviewer") as (store, user):
         assert user is not None
-        queue = review_ops.review_queue(store, user, kind=kind, community=community, status=status, limit=limit)
-        return views.items(store, queue, user)
+        page = review_ops.queue_page(store, user, kind, community, status, limit, offset)
+        response.headers["X-Total-Count"] = str(page.total)
+        return views.items(store, page.items, user)
 
 
 def _act(request: Request, artefact_id: str, action: str, need: Need = "reviewer", **args: Any) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
@@ -20,7 +21,7 @@ from pipeline import review as review_ops
 from pipeline.models import Artefact, ArtefactStatus
 from web import views
 from web.auth import Need, Web
-from web.html import redirect, render, safe_next, this_url
+from web.html import redirect, render, safe_next
 from web.limits import ID_PATTERN, VISIBILITY_PATTERN
 from web.state import practice
 
@@ -35,6 +36,8 @@ def queue_page(
     community: str | None = None,
     status: str = "candidate",
     limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0),
+    at: str | None = Query(None, max_length=128, description="the row to select (the one after the last acted on)"),
 ) -> Response:
     state = practice(request)
     with state.web(request, "reviewer") as w:
@@ -45,23 +48,48 @@ def queue_page(
             raise HTTPException(422, f"kind: expected faq or pattern, got {kind!r}")
         if status not in {s.value for s in ArtefactStatus}:
             raise HTTPException(422, f"status: unknown status {status!r}")
-        items = review_ops.review_queue(w.store, w.user, kind=kind, community=community, status=status, limit=limit)
+        page = review_ops.queue_page(w.store, w.user, kind, community, status, limit, offset)
+        if page.total and offset >= page.total:  # the last page emptied by actions: show the one before
+            page = review_ops.queue_page(w.store, w.user, kind, community, status, limit, (page.total - 1) // limit * limit)
         from index.release import current_release
 
         release = current_release(state.releases)
         seen = {a.id for a in views.visible_artefacts(w.store, w.user)}  # a count must not reveal hidden ones
+        filters = {"kind": kind or "", "community": community or "", "status": status, "limit": limit}
         return render(
             w, "queue.html",
             {
-                "items": items, "filters": {"kind": kind or "", "community": community or "", "status": status},
+                "items": page.items, "filters": filters, "pager": _pager(page, filters, at),
                 "facets": views.facets(w.store, w.user), "release": release,
                 "release_artefacts": state.release_counts(release, w.user)["artefacts"] if release else 0,
-                "return_to": this_url(request),
                 "suggestion_counts": Counter(
                     x for a, b, _ in w.store.suggestions() if a in seen and b in seen for x in (a, b)
                 ),
             },
         )  # fmt: skip
+
+
+def _queue_url(filters: dict[str, Any], **more: Any) -> str:
+    params = {k: v for k, v in {**filters, **more}.items() if v not in ("", None)}
+    return "/queue?" + urlencode(params)
+
+
+def _pager(page: review_ops.QueuePage, filters: dict[str, Any], at: str | None) -> dict[str, Any]:
+    """Totals, the links to the pages around, the row to select, and where each row's actions
+    come back to: this page with the row after it selected (so the keyboard flow keeps its place)."""
+    limit, ids = filters["limit"], [a.id for a in page.items]
+    back = {}
+    for i, artefact_id in enumerate(ids):
+        neighbour = ids[i + 1] if i + 1 < len(ids) else ids[i - 1] if i else None
+        back[artefact_id] = _queue_url(filters, offset=page.offset or None, at=neighbour)
+    return {
+        "total": page.total, "first": page.offset + 1, "last": page.offset + len(ids),
+        "prev": _queue_url(filters, offset=max(0, page.offset - limit) or None) if page.offset else None,
+        "next": _queue_url(filters, offset=page.offset + limit) if page.offset + limit < page.total else None,
+        "here": _queue_url(filters, offset=page.offset or None),
+        "selected": at if at in ids else (ids[0] if ids else None),
+        "back": back,
+    }  # fmt: skip
 
 
 @router.post("/queue/bulk", include_in_schema=False)
