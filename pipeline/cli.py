@@ -149,6 +149,7 @@ def _print_ingest_summary(report: Any) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the sources as JSON.")
 def sources(as_json: bool) -> None:
     """List ingested sources with kind, passage count, status and error."""
+    from pipeline.shapes import source_json
     from pipeline.store import open_store
 
     store = open_store()
@@ -262,25 +263,6 @@ def artefacts(kind: str | None, status: str | None, open_only: bool, limit: int 
 def _clip(text: str, n: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= n else text[: n - 1] + "…"
-
-
-def source_json(s: Any) -> dict[str, Any]:
-    """The documented JSON shape of one source (`practice sources --json`)."""
-    return {
-        "id": s.id,
-        "uri": s.uri,
-        "kind": s.kind.value if s.kind else None,
-        "format": s.format,
-        "community": s.community,
-        "visibility": s.visibility,
-        "status": s.status.value,
-        "error": s.error,
-        "warnings": s.warnings,
-        "passages": s.passage_count,
-        "size_bytes": s.size_bytes,
-        "content_hash": s.content_hash,
-        "ingested_at": s.ingested_at.isoformat(),
-    }
 
 
 def _register_subcommands() -> None:

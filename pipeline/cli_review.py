@@ -47,6 +47,12 @@ def _act(fn: Callable[[Store], Any]) -> Any:
             raise click.ClickException(str(exc)) from None
 
 
+def _say(outcomes: list[Any]) -> None:
+    """One line per artefact: what was done, or why nothing was (a repeat is not an error)."""
+    for o in outcomes:
+        click.echo(o.message)
+
+
 AS_OPTION = click.option("--as", "actor", help="Your name in the audit log [default: your login name].")
 
 
@@ -61,10 +67,9 @@ def review_group() -> None:
 @AS_OPTION
 def approve(ids: tuple[str, ...], note: str | None, actor: str | None) -> None:
     """Approve one or more artefacts (published at the next publish)."""
-    from pipeline.review import bulk
+    from pipeline.review import act_many
 
-    done = _act(lambda s: bulk(s, "approve", ids, _actor(actor), note))
-    click.echo(f"Approved {len(done)}.")
+    _say(_act(lambda s: act_many(s, "approve", ids, _actor(actor), note)))
 
 
 @review_group.command()
@@ -73,10 +78,9 @@ def approve(ids: tuple[str, ...], note: str | None, actor: str | None) -> None:
 @AS_OPTION
 def reject(ids: tuple[str, ...], reason: str, actor: str | None) -> None:
     """Reject one or more artefacts, with a reason."""
-    from pipeline.review import bulk
+    from pipeline.review import act_many
 
-    done = _act(lambda s: bulk(s, "reject", ids, _actor(actor), reason))
-    click.echo(f"Rejected {len(done)}.")
+    _say(_act(lambda s: act_many(s, "reject", ids, _actor(actor), reason)))
 
 
 @review_group.command()
@@ -92,15 +96,14 @@ def reject(ids: tuple[str, ...], reason: str, actor: str | None) -> None:
 @AS_OPTION
 def edit(artefact_id: str, items: tuple[str, ...], note: str | None, actor: str | None, **fields: str | None) -> None:
     """Edit an artefact's text (the previous text stays in the audit log)."""
-    from pipeline.review import edit as do_edit
+    from pipeline.review import act
 
     changes: dict[str, Any] = {k: v for k, v in fields.items() if v is not None}
     if items:
         changes["items"] = list(items)
     if not changes:
         raise click.UsageError("nothing to change: give --question, --answer, --name, ... ")
-    _act(lambda s: do_edit(s, artefact_id, _actor(actor), changes, note))
-    click.echo(f"Edited {artefact_id}.")
+    _say([_act(lambda s: act(s, artefact_id, "edit", _actor(actor), changes=changes, note=note))])
 
 
 @review_group.command()
@@ -110,10 +113,12 @@ def edit(artefact_id: str, items: tuple[str, ...], note: str | None, actor: str 
 @AS_OPTION
 def merge(source_id: str, target_id: str, note: str | None, actor: str | None) -> None:
     """Merge SOURCE into TARGET (evidence and support combine; reversible with unmerge)."""
-    from pipeline.review import merge as do_merge
+    from pipeline.review import act
 
-    target = _act(lambda s: do_merge(s, source_id, target_id, _actor(actor), note))
-    click.echo(f"Merged {source_id} into {target_id}: {target.support.sources} sources, {target.support.authors} authors.")
+    outcome = _act(lambda s: act(s, source_id, "merge", _actor(actor), target_id=target_id, note=note))
+    _say([outcome])
+    if outcome.changed:
+        click.echo(f"{target_id} now has {outcome.result.support.sources} sources, {outcome.result.support.authors} authors.")
 
 
 @review_group.command()
@@ -122,10 +127,9 @@ def merge(source_id: str, target_id: str, note: str | None, actor: str | None) -
 @AS_OPTION
 def unmerge(source_id: str, note: str | None, actor: str | None) -> None:
     """Undo the merge of SOURCE: both artefacts come back as they were."""
-    from pipeline.review import unmerge as do_unmerge
+    from pipeline.review import act
 
-    _act(lambda s: do_unmerge(s, source_id, _actor(actor), note))
-    click.echo(f"Unmerged {source_id}.")
+    _say([_act(lambda s: act(s, source_id, "unmerge", _actor(actor), note=note))])
 
 
 @review_group.command()
@@ -134,10 +138,9 @@ def unmerge(source_id: str, note: str | None, actor: str | None) -> None:
 @AS_OPTION
 def stale(artefact_id: str, note: str | None, actor: str | None) -> None:
     """Mark an artefact stale (outdated): it leaves the index at the next publish."""
-    from pipeline.review import mark_stale
+    from pipeline.review import act
 
-    _act(lambda s: mark_stale(s, artefact_id, _actor(actor), note))
-    click.echo(f"Marked {artefact_id} stale.")
+    _say([_act(lambda s: act(s, artefact_id, "stale", _actor(actor), note=note))])
 
 
 @review_group.command()
@@ -147,30 +150,33 @@ def stale(artefact_id: str, note: str | None, actor: str | None) -> None:
 @AS_OPTION
 def widen(artefact_id: str, visibility: str, note: str, actor: str | None) -> None:
     """Widen who may see an artefact (an audited admin decision)."""
-    from pipeline.review import widen_visibility
+    from pipeline.review import act
 
-    _act(lambda s: widen_visibility(s, artefact_id, _actor(actor), visibility, note))
-    click.echo(f"{artefact_id} is now visible to: {visibility}.")
+    _say([_act(lambda s: act(s, artefact_id, "visibility", _actor(actor), visibility=visibility, note=note))])
 
 
 @review_group.command()
 @click.option("--kind", type=click.Choice(["faq", "pattern"]))
 @click.option("--community")
+@click.option("--status", default="candidate", show_default=True,
+              type=click.Choice(["candidate", "approved", "rejected", "merged", "stale"]))  # fmt: skip
 @click.option("--limit", default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
-def queue(kind: str | None, community: str | None, limit: int, as_json: bool) -> None:
-    """Candidates waiting for review, most impact first (support × communities × recency)."""
-    from pipeline.review import impact, review_queue
+def queue(kind: str | None, community: str | None, status: str, limit: int, as_json: bool) -> None:
+    """Artefacts waiting for review (or in STATUS), most impact first, with the actions each offers."""
+    from pipeline.review import impact, offered, review_queue
     from pipeline.users import Role, User
 
     admin = User(name="cli", role=Role.admin)  # shell users hold the store: they see everything
-    items = _act(lambda s: review_queue(s, admin, kind, community, limit=limit))
+    items = _act(lambda s: review_queue(s, admin, kind, community, status=status, limit=limit))
     if as_json:
-        click.echo(json.dumps([{"id": a.id, "kind": a.kind.value, "title": a.title, "impact": impact(a),
-                                "support": a.support.model_dump()} for a in items], indent=2))  # fmt: skip
+        click.echo(json.dumps([{"id": a.id, "kind": a.kind.value, "status": a.status.value, "title": a.title,
+                                "impact": impact(a), "support": a.support.model_dump(),
+                                "actions": list(offered(a, admin))} for a in items], indent=2))  # fmt: skip
         return
     for a in items:
         click.echo(f"{a.id}  {impact(a):6.2f}  [{a.kind.value}] {a.title[:90]}  ({a.support.conversations} conversations, {a.support.sources} sources)")
+        click.echo(f"{'':18}{a.status.value}: {' · '.join(offered(a, admin))}")
 
 
 @review_group.command()
@@ -180,10 +186,11 @@ def queue(kind: str | None, community: str | None, limit: int, as_json: bool) ->
 def log(artefact_id: str | None, limit: int, as_json: bool) -> None:
     """The audit log (newest first), for one artefact or all."""
     from pipeline.review import audit_log
+    from pipeline.shapes import event_json
 
     events = _act(lambda s: audit_log(s, artefact_id, limit))
     if as_json:
-        click.echo(json.dumps([e.model_dump(mode="json") for e in events], indent=2))
+        click.echo(json.dumps([event_json(e) for e in events], indent=2))
         return
     for e in events:
         click.echo(f"{e.at:%Y-%m-%d %H:%M}  {e.actor:12} {e.action:16} {e.artefact_id}  {e.note or ''}")
@@ -214,12 +221,13 @@ def users_add(name: str, role: str, groups: tuple[str, ...]) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def users_list(as_json: bool) -> None:
     """List users with role, groups and whether revoked (never tokens)."""
+    from pipeline.shapes import user_json
     from pipeline.users import list_users
 
     with _store() as store:
         users = list_users(store)
     if as_json:
-        click.echo(json.dumps([u.model_dump(mode="json") for u in users], indent=2))
+        click.echo(json.dumps([user_json(u) for u in users], indent=2))
         return
     for u in users:
         click.echo(f"{u.name:16} {u.role.value:9} {','.join(u.groups) or '-':20} {'revoked' if u.revoked else ''}")

@@ -23,7 +23,7 @@ def serve_command(host: str, port: int, config: Path | None, log_level: str) -> 
     """
     import uvicorn
 
-    from pipeline.api import create_app
+    from web.app import create_app
     from pipeline.settings import load_settings
 
     try:

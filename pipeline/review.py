@@ -5,6 +5,10 @@ in one transaction. The log is append-only; the current status follows from the 
 Decisions survive re-extraction because the dedupe stage never changes the text or status of a
 reviewed artefact (pipeline/artefacts.py), and reach the index at the next publish.
 
+Which actions each status offers is one table, `ACTIONS`; the CLI, the API and the web UI offer
+and accept exactly those (`offered`, `act`). Repeating an action that puts an artefact in a status
+it already has, or an edit that changes nothing, is a no-op: no write, no audit row, a message.
+
 Writes are optimistic both ways: an action writes only over the versions of the artefacts it
 read, and is redone from a fresh read when a stage (or another reviewer) wrote one meanwhile.
 """
@@ -15,12 +19,13 @@ import functools
 import math
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pipeline.artefacts import refresh
 from pipeline.models import Artefact, ArtefactStatus, ReviewEvent, utcnow
 from pipeline.store import ArtefactConflict, Store
-from pipeline.users import User, can_see
+from pipeline.users import User, can_review, can_see, is_admin
 
 EDITABLE = ("question", "answer", "name", "context", "problem", "recommendation", "items")
 
@@ -31,6 +36,69 @@ class ReviewError(Exception):
 
 class NotFound(ReviewError):
     """No such artefact (or not visible to the caller)."""
+
+
+class NotAllowed(ReviewError):
+    """The artefact's status does not offer this action (e.g. approving a merged artefact)."""
+
+
+S = ArtefactStatus
+# The review state machine: the actions each status offers. "visibility" (widening who may see,
+# an admin's audited decision) is offered wherever the artefact can still be published.
+ACTIONS: dict[ArtefactStatus, tuple[str, ...]] = {
+    S.candidate: ("approve", "reject", "stale", "edit", "merge", "visibility"),
+    S.approved: ("reject", "stale", "edit", "merge", "visibility"),
+    S.rejected: ("approve", "edit", "visibility"),  # a reviewer may overturn a rejection
+    S.stale: ("approve", "reject", "edit", "merge", "visibility"),
+    S.merged: ("unmerge",),  # everything else happens on the artefact it was merged into
+}
+# Actions that put an artefact in a status: from that status, repeating one is a no-op.
+REACHES: dict[str, ArtefactStatus] = {"approve": S.approved, "reject": S.rejected, "stale": S.stale}
+DONE: dict[str, str] = {
+    "approve": "approved", "reject": "rejected", "stale": "marked stale", "edit": "edited",
+    "merge": "merged", "unmerge": "unmerged", "visibility": "visibility widened",
+}  # fmt: skip
+
+
+def offered(a: Artefact, viewer: User | None) -> tuple[str, ...]:
+    """The actions a viewer may take on an artefact now: its status's, within the viewer's role."""
+    if not can_review(viewer):
+        return ()
+    return tuple(x for x in ACTIONS[a.status] if x != "visibility" or is_admin(viewer))
+
+
+def check(a: Artefact, action: str) -> bool:
+    """Whether `action` would change `a`: False for a repeat; NotAllowed if its status does not offer it."""
+    if REACHES.get(action) == a.status:
+        return False
+    if action not in ACTIONS[a.status]:
+        if a.status == S.merged:
+            raise NotAllowed(f"artefact {a.id} is already merged into {a.merged_into}: unmerge it first")
+        possible = ", ".join(ACTIONS[a.status])
+        why = "is not merged" if action == "unmerge" else f"is {a.status.value}: {action} is not possible from there"
+        raise NotAllowed(f"artefact {a.id} {why} (possible: {possible})")
+    return True
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one action did: the artefact(s) after it, whether anything changed, a message for people."""
+
+    result: Any  # an Artefact; merge: the target; unmerge: (source, target)
+    changed: bool
+    message: str
+
+
+# Messages of no-op decisions taken inside the running `act` (None outside one).
+_noops: ContextVar[list[str] | None] = ContextVar("_noops", default=None)
+
+
+def _unchanged(a: Artefact, message: str) -> Artefact:
+    """Decide a no-op: nothing written, no audit row; `act` reports the message."""
+    notes = _noops.get()
+    if notes is not None:
+        notes.append(message)
+    return a
 
 
 ATTEMPTS = 5  # an action redone this often without getting through is refused (HTTP 409)
@@ -86,8 +154,8 @@ def _record(store: Store, actor: str, action: str, pairs: list[tuple[Artefact, A
 
 def _set_status(store: Store, artefact_id: str, actor: str, status: ArtefactStatus, action: str, note: str | None) -> Artefact:
     old = _get(store, artefact_id)
-    if old.status == ArtefactStatus.merged:
-        raise ReviewError(f"artefact {artefact_id} is merged into {old.merged_into}: unmerge it first")
+    if not check(old, action):
+        return _unchanged(old, f"artefact {artefact_id} is already {status.value}: nothing changed")
     new = old.model_copy(update={"status": status, "status_before_stale": None, "updated_at": utcnow()})
     _record(store, actor, action, [(old, new)], note)
     return new
@@ -97,7 +165,7 @@ def _set_status(store: Store, artefact_id: str, actor: str, status: ArtefactStat
 def approve(store: Store, artefact_id: str, actor: str, note: str | None = None) -> Artefact:
     """Approve: the artefact is published at the next publish."""
     a = _get(store, artefact_id)
-    if not a.evidence:
+    if not a.evidence and check(a, "approve"):
         raise ReviewError(f"artefact {artefact_id} has no evidence left: nothing to approve")
     return _set_status(store, artefact_id, actor, ArtefactStatus.approved, "approve", note)
 
@@ -105,9 +173,9 @@ def approve(store: Store, artefact_id: str, actor: str, note: str | None = None)
 @_optimistic
 def reject(store: Store, artefact_id: str, actor: str, reason: str) -> Artefact:
     """Reject with a reason (required: it is what the next reviewer reads)."""
-    if not reason or not reason.strip():
+    if check(_get(store, artefact_id), "reject") and not (reason or "").strip():
         raise ReviewError("a rejection needs a reason")
-    return _set_status(store, artefact_id, actor, ArtefactStatus.rejected, "reject", reason.strip())
+    return _set_status(store, artefact_id, actor, ArtefactStatus.rejected, "reject", (reason or "").strip())
 
 
 @_optimistic
@@ -125,10 +193,11 @@ def edit(store: Store, artefact_id: str, actor: str, changes: dict[str, Any], no
     if unknown:
         raise ReviewError(f"cannot edit {', '.join(sorted(unknown))}: editable fields are {', '.join(EDITABLE)}")
     old = _get(store, artefact_id)
-    if old.status == ArtefactStatus.merged:
-        raise ReviewError(f"artefact {artefact_id} is merged into {old.merged_into}: edit that one")
+    check(old, "edit")
     if "items" in changes and not isinstance(changes["items"], list):
         raise ReviewError("items must be a list of strings")
+    if all(getattr(old, k) == v for k, v in changes.items()):
+        return _unchanged(old, f"artefact {artefact_id} already reads so: nothing changed")
     new = old.model_copy(update={**changes, "text_edited": True, "updated_at": utcnow()})
     if not new.title.strip():
         raise ReviewError("an artefact needs a question (FAQ) or a name (pattern)")
@@ -142,9 +211,9 @@ def merge(store: Store, source_id: str, target_id: str, actor: str, note: str | 
     if source_id == target_id:
         raise ReviewError("cannot merge an artefact into itself")
     source, target = _get(store, source_id), _get(store, target_id)
-    for a in (source, target):
-        if a.status == ArtefactStatus.merged:
-            raise ReviewError(f"artefact {a.id} is already merged into {a.merged_into}")
+    check(source, "merge")
+    if target.status == ArtefactStatus.merged:
+        raise NotAllowed(f"artefact {target.id} is already merged into {target.merged_into}: merge into that one")
     if source.kind != target.kind:
         raise ReviewError(f"cannot merge a {source.kind.value} into a {target.kind.value}")
     members = _candidates(store, [*target.candidate_ids, *source.candidate_ids])
@@ -164,7 +233,8 @@ def merge(store: Store, source_id: str, target_id: str, actor: str, note: str | 
 def unmerge(store: Store, source_id: str, actor: str, note: str | None = None) -> tuple[Artefact, Artefact]:
     """Undo the last merge of `source`: both artefacts come back as they were before it."""
     source = _get(store, source_id)
-    if source.status != ArtefactStatus.merged or not source.merged_into:
+    check(source, "unmerge")
+    if not source.merged_into:
         raise ReviewError(f"artefact {source_id} is not merged")
     event = next((e for e in store.review_events(source_id) if e.action == "merge"), None)
     if event is None or event.before is None:
@@ -186,13 +256,37 @@ def unmerge(store: Store, source_id: str, actor: str, note: str | None = None) -
     return restored_source, restored_target
 
 
-def bulk(store: Store, action: str, ids: Iterable[str], actor: str, reason: str | None = None) -> list[Artefact]:
-    """Approve or reject many artefacts at once (each one logged)."""
+def act(store: Store, artefact_id: str, action: str, actor: str, **args: Any) -> Outcome:
+    """Run one action by its name (the UI's and the API's), saying whether it changed anything.
+
+    ``args`` are the action's own: note; reason (reject); changes (edit); target_id (merge);
+    visibility (visibility)."""
+    operation = OPERATIONS.get(action)
+    if operation is None:
+        raise ReviewError(f"unknown review action {action!r}: one of {', '.join(OPERATIONS)}")
+    notes: list[str] = []
+    token = _noops.set(notes)
+    try:
+        result = operation(store, artefact_id, actor=actor, **args)
+    finally:
+        _noops.reset(token)
+    if notes:
+        return Outcome(result, False, notes[-1])
+    return Outcome(result, True, f"artefact {artefact_id} {DONE[action]}")
+
+
+def act_many(store: Store, action: str, ids: Iterable[str], actor: str, reason: str | None = None) -> list[Outcome]:
+    """Approve or reject many artefacts at once (each change logged; repeats are no-ops)."""
     if action == "approve":
-        return [approve(store, i, actor, reason) for i in ids]
+        return [act(store, i, "approve", actor, note=reason) for i in ids]
     if action == "reject":
-        return [reject(store, i, actor, reason or "") for i in ids]
+        return [act(store, i, "reject", actor, reason=reason or "") for i in ids]
     raise ReviewError(f"bulk action must be approve or reject, not {action!r}")
+
+
+def bulk(store: Store, action: str, ids: Iterable[str], actor: str, reason: str | None = None) -> list[Artefact]:
+    """Approve or reject many artefacts at once: the artefacts after it (see `act_many`)."""
+    return [o.result for o in act_many(store, action, ids, actor, reason)]
 
 
 @_optimistic
@@ -201,9 +295,18 @@ def widen_visibility(store: Store, artefact_id: str, actor: str, visibility: str
     if not note or not note.strip():
         raise ReviewError("widening visibility needs a note saying why")
     old = _get(store, artefact_id)
+    check(old, "visibility")
+    if old.visibility == visibility and old.visibility_widened == visibility:
+        return _unchanged(old, f"artefact {artefact_id} is already visible to {visibility}: nothing changed")
     new = old.model_copy(update={"visibility": visibility, "visibility_widened": visibility, "updated_at": utcnow()})
     _record(store, actor, "widen_visibility", [(old, new)], note.strip())
     return new
+
+
+OPERATIONS: dict[str, Callable[..., Any]] = {
+    "approve": approve, "reject": reject, "stale": mark_stale, "edit": edit,
+    "merge": merge, "unmerge": unmerge, "visibility": widen_visibility,
+}  # fmt: skip
 
 
 def audit_log(store: Store, artefact_id: str | None = None, limit: int = 200) -> list[ReviewEvent]:
@@ -224,22 +327,40 @@ def impact(a: Artefact, now: Any = None) -> float:
     return support * max(1, a.support.communities) * math.pow(0.5, age_days / 30)
 
 
-def review_queue(
+@dataclass(frozen=True)
+class QueuePage:
+    """One page of the review queue: `total` items match the filters, `items` start at `offset`."""
+
+    total: int
+    offset: int
+    items: list[Artefact]
+
+
+def queue_page(
     store: Store,
     viewer: User | None,
     kind: str | None = None,
     community: str | None = None,
     status: str = "candidate",
     limit: int = 50,
-) -> list[Artefact]:
-    """Artefacts waiting for review that the viewer may see, most impact first."""
+    offset: int = 0,
+) -> QueuePage:
+    """A page of the artefacts in `status` the viewer may see, most impact first.
+
+    The order is stable: every item's weight decays alike with time, so only an item that changes
+    moves; ties go by id."""
     items = [
         a for a in store.artefacts(kind=kind, status=status)
         if visible(a, viewer) and (community is None or community in a.communities)
     ]  # fmt: skip
     now = utcnow()
     items.sort(key=lambda a: (-impact(a, now), a.id))
-    return items[:limit]
+    return QueuePage(len(items), offset, items[offset : offset + limit])
+
+
+def review_queue(store: Store, viewer: User | None, *filters: Any, **options: Any) -> list[Artefact]:
+    """The first page of `queue_page` (same arguments), as a list."""
+    return queue_page(store, viewer, *filters, **options).items
 
 
 def _candidates(store: Store, ids: list[str]) -> list[Any]:

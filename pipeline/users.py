@@ -47,6 +47,14 @@ class UserError(ValueError):
     """A user-management request that cannot be done (bad name, duplicate, unknown user)."""
 
 
+class UnknownUser(UserError):
+    """No user of that name."""
+
+
+class UserExists(UserError):
+    """A user of that name exists already."""
+
+
 def hash_token(token: str) -> str:
     """What is stored for a token."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
@@ -57,7 +65,7 @@ def add_user(store: Store, name: str, role: Role | str, groups: list[str] | tupl
     if not _NAME.match(name):
         raise UserError(f"invalid user name {name!r}: letters, digits and . _ @ - only")
     if any(u["name"] == name for u in store.users()):
-        raise UserError(f"user {name!r} already exists")
+        raise UserExists(f"user {name!r} already exists")
     role = Role(role)
     token = f"pi_{secrets.token_urlsafe(32)}"
     clean_groups = sorted({g.strip() for g in groups if g.strip()})
@@ -85,7 +93,7 @@ def list_users(store: Store) -> list[User]:
 def revoke_user(store: Store, name: str) -> None:
     """Revoke a user's token at once."""
     if not store.revoke_user(name):
-        raise UserError(f"no user {name!r}")
+        raise UnknownUser(f"no user {name!r}")
 
 
 def can_review(user: User | None) -> bool:

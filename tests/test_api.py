@@ -22,7 +22,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from pipeline import review
-from pipeline.api import MAX_BODY_BYTES, SESSION_COOKIE, create_app
+from web import MAX_BODY_BYTES, SESSION_COOKIE, create_app
 from pipeline.artefacts import Thresholds, dedupe
 from pipeline.extract import extract_all
 from pipeline.ingest import IngestOptions, ingest_paths

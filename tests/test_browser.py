@@ -194,3 +194,36 @@ def test_reviewer_session_in_a_real_browser(server: tuple[str, str], browser: ob
 
     assert not errors, f"browser console errors: {errors}"
     context.close()
+
+
+def test_keyboard_reject_mid_list_stays_in_place(server: tuple[str, str], browser: object) -> None:
+    """Rejecting the third row with the keyboard comes back with the fourth selected (it used to
+    reload at row 1), and the rejected row offers no second Reject anywhere."""
+    from playwright.sync_api import expect
+
+    base, token = server
+    ARTIFACTS.mkdir(exist_ok=True)
+    context = browser.new_context(viewport={"width": 1366, "height": 768})  # type: ignore[attr-defined]
+    page = context.new_page()
+    expect.set_options(timeout=30_000)
+    page.goto(f"{base}/login")
+    page.fill("input[name=token]", token)
+    page.click("button[type=submit].primary")
+    page.goto(f"{base}/queue")
+    rows = page.locator("#queue tbody tr.row")
+    assert rows.count() >= 4
+    rejected_id, after_id = rows.nth(2).get_attribute("data-id"), rows.nth(3).get_attribute("data-id")
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    expect(rows.nth(2)).to_have_class(re.compile("selected"))
+    page.keyboard.press("r")
+    page.keyboard.type("off topic for this community")
+    page.keyboard.press("Enter")
+    expect(page.locator(".flash.ok")).to_contain_text("Rejected")
+    expect(page.locator("#queue tr.row.selected")).to_have_attribute("data-id", str(after_id))
+    assert page.locator(f'#queue tr[data-id="{rejected_id}"]').count() == 0
+    page.screenshot(path=str(ARTIFACTS / "07-reject-mid-list.png"))
+    page.goto(f"{base}/artefacts/{rejected_id}")
+    expect(page.locator(f'form[action="/artefacts/{rejected_id}/approve"]')).to_be_visible()
+    assert page.locator(f'form[action="/artefacts/{rejected_id}/reject"]').count() == 0
+    context.close()

@@ -40,7 +40,7 @@ def test_bad_search_section_names_the_file(tmp_path: Path, body: str) -> None:
 
 
 def test_web_searcher_uses_the_search_section(tmp_path: Path) -> None:
-    from pipeline.api import PracticeWeb
+    from web.state import PracticeWeb
     from pipeline.settings import SearchSettings
 
     vectors = np.eye(2, dtype=np.float32)

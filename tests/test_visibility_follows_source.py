@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from index.release import current_release_path, read_payloads
-from pipeline.api import create_app
+from web import create_app
 from pipeline.cli import main
 from pipeline import review
 from pipeline.extract import extract_all

@@ -1,0 +1,75 @@
+"""Search over the current index release: GET /api/search and the search page."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException
+
+from web import views
+from web.html import render
+from web.limits import MAX_K
+from web.state import practice
+
+router = APIRouter()
+
+
+@router.get("/api/search", tags=["search"], summary="Hybrid search over the current index release")
+def api_search(
+    request: Request,
+    q: str = Query(min_length=1, max_length=1000, description="the question"),
+    k: int = Query(10, ge=1, le=MAX_K, description=f"hits to return (1..{MAX_K})"),
+    kind: Literal["faq", "pattern"] | None = None,
+    community: str | None = Query(None, max_length=200),
+    status: Literal["approved", "candidate"] | None = None,
+    source_kind: Literal["transcript", "thread", "document"] | None = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> dict[str, Any]:
+    state = practice(request)
+    with state.api(request) as (store, user):
+        return views.search(
+            state.searcher(), store, user, q, k, kind=kind, community=community, status=status,
+            source_kind=source_kind, since=since, until=until,
+        )  # fmt: skip
+
+
+@router.get("/search", include_in_schema=False)
+def search_page(
+    request: Request,
+    q: str = Query("", max_length=1000),
+    k: int = Query(10, ge=1, le=MAX_K),
+    kind: str = "",
+    community: str = "",
+    source_kind: str = "",
+    status: str = "",
+    since: str = "",
+    until: str = "",
+) -> Response:
+    state = practice(request)
+    with state.web(request) as w:
+        if kind not in ("", "faq", "pattern") or source_kind not in ("", "transcript", "thread", "document") \
+                or status not in ("", "approved", "candidate"):  # fmt: skip
+            raise HTTPException(422, "unknown filter value")
+        result = None
+        if q.strip():
+            result = views.search(
+                state.searcher(), w.store, w.user, q.strip(), k, kind=kind or None, community=community or None,
+                status=status or None, source_kind=source_kind or None,
+                since=_parse_date(since, "since"), until=_parse_date(until, "until"),
+            )  # fmt: skip
+        filters = {"q": q, "k": k, "kind": kind, "community": community, "source_kind": source_kind,
+                   "status": status, "since": since, "until": until}  # fmt: skip
+        return render(w, "search.html", {"result": result, "filters": filters, "facets": views.facets(w.store, w.user)})
+
+
+def _parse_date(value: str | None, name: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise HTTPException(422, f"{name}: expected a date like 2026-09-14, got {value!r}") from None

@@ -1,0 +1,159 @@
+"""Per-process state of the server: where the data lives, settings, the searcher, sessions, releases."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from fastapi import Request
+
+from pipeline.config import practice_home
+from pipeline.settings import Settings, load_settings
+from pipeline.shapes import source_run_json
+from pipeline.stages import releases_root
+from pipeline.store import open_store
+from pipeline.users import User, can_see
+from web.auth import Need, Sessions, Web, api_request, html_request
+
+
+class PracticeWeb:
+    """Per-process state of the server: where the data lives, the searcher, the sessions."""
+
+    def __init__(
+        self,
+        home: Path | None,
+        embed: Callable[[list[str]], np.ndarray] | None,
+        model_id: str | None,
+        settings: Settings | None,
+        config: Path | None,
+    ) -> None:
+        self.home = Path(home) if home is not None else practice_home()
+        self._embed = embed
+        self._model_id = model_id
+        self._settings = settings
+        self._config = config
+        self.sessions = Sessions()
+        self.templates: Any = None  # set by create_app
+        self._searcher: Any = None
+        self._lock = threading.Lock()
+        self._release_rows: dict[str, list[tuple[str, str, str]]] = {}  # release id -> (visibility, kind, status)
+
+    # -- resources ------------------------------------------------------------------------------
+
+    @property
+    def settings(self) -> Settings:
+        """The practice.toml settings (read once, on first use)."""
+        if self._settings is None:
+            self._settings = load_settings(self._config)
+        return self._settings
+
+    @property
+    def releases(self) -> Path:
+        """The directory of index releases."""
+        return releases_root(self.home)
+
+    def embedder(self) -> tuple[Callable[[list[str]], np.ndarray], str]:
+        """The embedding function and its model id (injected in tests)."""
+        if self._embed is not None:
+            return self._embed, self._model_id or "injected"
+        from index.embeddings import shared_embedder
+
+        e = shared_embedder(self.settings.embeddings.model)
+        return e.encode, e.model_name
+
+    def searcher(self) -> Any:
+        """The Searcher over the current release (reopened when CURRENT moves), or None."""
+        from index.release import current_release_path
+        from index.search import Searcher
+
+        path = current_release_path(self.releases)
+        if path is None:
+            return None
+        with self._lock:
+            if self._searcher is None or self._searcher.path != path:
+                self._searcher = Searcher.open(self.releases, embed=self._embed, **self.settings.search.searcher_options())
+            return self._searcher
+
+    def api(self, request: Request, need: Need = None) -> AbstractContextManager[tuple[Any, User | None]]:
+        """The store and the bearer's user for one API request (see web.auth)."""
+        return api_request(self, request, need)
+
+    def web(self, request: Request, need: Need = None, csrf: str | None = None, check_csrf: bool = False) -> AbstractContextManager[Web]:
+        """The session, user and store for one HTML request (see web.auth)."""
+        return html_request(self, request, need, csrf, check_csrf)
+
+    # -- releases -------------------------------------------------------------------------------
+
+    def release_rows(self, manifest: Any) -> list[tuple[str, str, str]]:
+        """(visibility, kind, status) of every artefact of a release (cached: releases are immutable)."""
+        from index.release import read_payloads
+
+        rows = self._release_rows.get(manifest.release_id)
+        if rows is None:
+            payloads = read_payloads(manifest.path)
+            rows = [(p.get("visibility") or "public", str(p.get("kind")), str(p.get("status"))) for p in payloads]
+            self._release_rows[manifest.release_id] = rows
+        return rows
+
+    def release_counts(self, manifest: Any, user: User | None) -> dict[str, Any]:
+        """A release's artefact counts over what the viewer may see (a manifest's totals would reveal
+        that hidden artefacts exist)."""
+        seen = [(kind, status) for vis, kind, status in self.release_rows(manifest) if can_see(user, vis)]
+        return {
+            "artefacts": len(seen),
+            "counts_by_kind": dict(sorted(Counter(k for k, _ in seen).items())),
+            "counts_by_status": dict(sorted(Counter(s for _, s in seen).items())),
+        }
+
+    def runs(self, store: Any, user: User | None) -> dict[str, Any]:
+        """Index releases (newest first) and source ingestions the viewer may see."""
+        from index.release import current_release_path, list_releases
+
+        current = current_release_path(self.releases)
+        releases = [
+            {
+                "release_id": m.release_id,
+                "created_at": m.created_at,
+                **self.release_counts(m, user),
+                "model_id": m.model_id,
+                "index_type": m.index_type,
+                "include_candidates": m.include_candidates,
+                "current": current is not None and m.release_id == current.name,
+            }
+            for m in reversed(list_releases(self.releases))
+        ]
+        ingestions = [
+            source_run_json(s)
+            for s in sorted(store.list_sources(), key=lambda s: s.ingested_at, reverse=True)
+            if can_see(user, s.visibility)
+        ]
+        return {"releases": releases, "ingestions": ingestions[:200]}
+
+    def publish(self, include_candidates: bool | None) -> dict[str, Any]:
+        """Publish a release with the configured options (`include_candidates` overrides)."""
+        from pipeline.publish import publish
+
+        embed, model_id = self.embedder()
+        p = self.settings.publish
+        store = open_store(self.home)
+        try:
+            report = publish(
+                store, embed, model_id, self.releases,
+                p.include_candidates if include_candidates is None else include_candidates, p.index, p.keep,
+            )  # fmt: skip
+        finally:
+            store.close()
+        return report.to_json()
+
+
+def practice(request: Request) -> PracticeWeb:
+    """The server state of the app handling a request."""
+    return request.app.state.practice  # type: ignore[no-any-return]
+
+
+__all__ = ["PracticeWeb", "practice"]

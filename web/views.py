@@ -1,0 +1,231 @@
+"""What a viewer sees, as JSON: artefacts with evidence in context, search hits, facets, the dashboard.
+
+Every function here filters by visibility; the shapes underneath are `pipeline.shapes`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta
+from typing import Any
+
+from starlette.exceptions import HTTPException
+
+from pipeline import review as review_ops
+from pipeline.citations import clock, format_citation
+from pipeline.models import Artefact, ArtefactStatus, Passage, PassageKind, Source, SourceStatus
+from pipeline.shapes import event_json, item_json
+from pipeline.users import User, can_review, can_see
+
+LIVE = ("candidate", "approved")  # statuses that count as "in the index or on its way"
+
+
+def visible_artefacts(store: Any, user: User | None, **filters: Any) -> list[Artefact]:
+    """The artefacts (filtered as `store.artefacts`) the viewer may see."""
+    return [a for a in store.artefacts(**filters) if review_ops.visible(a, user)]
+
+
+def get_visible(store: Any, user: User | None, artefact_id: str) -> Artefact:
+    """One artefact the viewer may see; 404 when missing or hidden (the two look the same)."""
+    a = store.get_artefact(artefact_id)
+    if a is None or not review_ops.visible(a, user):
+        raise HTTPException(404, f"no artefact {artefact_id!r}")
+    return a
+
+
+def sources_by_id(store: Any) -> dict[str, Source]:
+    """Every source by id."""
+    return {s.id: s for s in store.list_sources()}
+
+
+def item(a: Artefact, passages: dict[str, Passage], sources: dict[str, Source], user: User | None) -> dict[str, Any]:
+    """The documented artefact JSON (`practice artefacts --json`) plus review fields."""
+    data = item_json(a, passages, sources)
+    data["merged_into"] = a.merged_into
+    data["visibility_widened"] = getattr(a, "visibility_widened", None)
+    data["created_at"] = a.created_at.isoformat()
+    data["updated_at"] = a.updated_at.isoformat()
+    data["url"] = f"/artefacts/{a.id}"
+    data["actions"] = list(review_ops.offered(a, user))
+    for row, ev in zip(data["evidence"], a.evidence):
+        p = passages.get(ev.passage_id)
+        src = sources.get(p.source_id) if p else None
+        if src is not None and not can_see(user, src.visibility):
+            # an admin widened this artefact: its quotes are shown, the restricted source is not
+            row["source"] = None
+            row["source_restricted"] = True
+        row["source_id"] = src.id if src is not None and can_see(user, src.visibility) else None
+        row["location"] = location(p) if (p is not None and row["source_id"]) else None
+    return data
+
+
+def items(store: Any, artefacts: list[Artefact], user: User | None) -> list[dict[str, Any]]:
+    """`item` for many artefacts, with one read of their passages and sources."""
+    passages = store.passages_by_id(e.passage_id for a in artefacts for e in a.evidence)
+    sources = sources_by_id(store)
+    return [item(a, passages, sources, user) for a in artefacts]
+
+
+def detail(store: Any, a: Artefact, user: User | None) -> dict[str, Any]:
+    """One artefact with every quote in its context, suggestions, merges and (for reviewers) the audit log."""
+    passages = store.passages_by_id(e.passage_id for e in a.evidence)
+    data = item(a, passages, sources_by_id(store), user)
+    for row in data["evidence"]:
+        p = passages.get(row["passage_id"])
+        row["context"] = []
+        if p is not None and row["source_id"]:
+            row["context"] = [
+                {
+                    "passage_id": c.id,
+                    "author": c.author,
+                    "time": passage_time(c),
+                    "timestamp": c.timestamp,
+                    "section": " > ".join(c.section_path) or None,
+                    "text": c.text,
+                    "is_evidence": c.id == p.id,
+                    "location": location(c),
+                }
+                for c in _context(store, p)
+            ]
+    data["suggestions"] = suggestions(store, a, user)
+    data["merged_from"] = [
+        {"id": m.id, "title": m.title, "body": m.body, "support": m.support.model_dump()}
+        for m in store.artefacts(status=ArtefactStatus.merged.value)
+        if m.merged_into == a.id and review_ops.visible(m, user)
+    ]
+    if user is not None and can_review(user):
+        data["audit"] = [event_json(e) for e in review_ops.audit_log(store, artefact_id=a.id, limit=100)]
+    return data
+
+
+def suggestions(store: Any, a: Artefact, user: User | None) -> list[dict[str, Any]]:
+    """Possible duplicates of an artefact the viewer may see (merged ones left out)."""
+    out = []
+    for x, y, score in store.suggestions(a.id):
+        other = store.get_artefact(y if x == a.id else x)
+        if other is None or other.status == ArtefactStatus.merged or not review_ops.visible(other, user):
+            continue
+        out.append(
+            {
+                "id": other.id,
+                "score": round(score, 4),
+                "kind": other.kind.value,
+                "status": other.status.value,
+                "title": other.title,
+                "body": other.body,
+                "support": other.support.model_dump(),
+                "communities": other.communities,
+                "url": f"/artefacts/{other.id}",
+                "actions": list(review_ops.offered(other, user)),
+            }
+        )
+    return out
+
+
+def search(searcher: Any, store: Any, user: User | None, q: str, k: int, **filters: Any) -> dict[str, Any]:
+    """Hits of the current release the viewer may see, with citations they may follow."""
+    if searcher is None:
+        return {"query": q, "release": None, "hits": [], "message": "no index release yet: publish one first"}
+    allowed = [v for v in searcher.visibilities if can_see(user, v)]
+    hits = searcher.search(q, k=k, visibility=allowed, **filters) if allowed else []
+    passages = store.passages_by_id(c["passage_id"] for h in hits for c in h.payload.get("citations", []))
+    sources = sources_by_id(store)
+    out = []
+    for h in hits:
+        current = store.get_artefact(h.id)
+        if current is not None and not review_ops.visible(current, user):
+            continue  # visibility narrowed since the release was built
+        hit = h.to_dict()
+        hit["url"] = f"/artefacts/{h.id}" if current is not None else None
+        for c in hit.get("citations", []):
+            p = passages.get(c["passage_id"])
+            src = sources.get(p.source_id) if p else None
+            ok = src is not None and can_see(user, src.visibility)
+            c["location"] = location(p) if ok else None
+            if src is not None and not ok:
+                c["source"] = None
+            c["cited"] = format_citation(c)
+        out.append(hit)
+    return {"query": q, "release": searcher.release_id, "hits": out}
+
+
+def facets(store: Any, user: User | None) -> dict[str, list[str]]:
+    """Filter options a viewer may see: communities of visible artefacts and the release."""
+    communities: set[str] = set()
+    for a in visible_artefacts(store, user):
+        communities.update(a.communities)
+    return {
+        "communities": sorted(communities),
+        "kinds": ["faq", "pattern"],
+        "statuses": [s.value for s in ArtefactStatus],
+        "source_kinds": ["transcript", "thread", "document"],
+    }
+
+
+def dashboard(store: Any, user: User | None) -> dict[str, Any]:
+    """Counts for the dashboard, over what the viewer may see only."""
+    visible = visible_artefacts(store, user)
+    by_id = {a.id: a for a in visible}
+    weeks: Counter[tuple[str, str, str]] = Counter((week(a.created_at), a.kind.value, a.status.value) for a in visible)
+    throughput: Counter[tuple[str, str]] = Counter(
+        (week(e.at), e.action) for e in review_ops.audit_log(store, limit=100_000) if e.artefact_id in by_id
+    )
+    open_by_community: Counter[str] = Counter()
+    for a in visible:
+        if a.is_open_question and a.status.value in LIVE:
+            for c in a.communities or ["(no community)"]:
+                open_by_community[c] += 1
+    practices = sorted(
+        (a for a in visible if a.kind.value == "pattern" and a.status.value in LIVE),
+        key=lambda a: (-a.support.sources, -a.support.communities, -a.support.candidates, a.title),
+    )[:10]
+    failed = [
+        {"id": s.id, "uri": s.uri, "kind": s.kind.value if s.kind else None, "error": s.error,
+         "ingested_at": s.ingested_at.isoformat()}  # fmt: skip
+        for s in store.list_sources()
+        if s.status == SourceStatus.failed and can_see(user, s.visibility)
+    ]
+    totals = Counter(a.status.value for a in visible)
+    return {
+        "totals": {"artefacts": len(visible), **{s.value: totals.get(s.value, 0) for s in ArtefactStatus}},
+        "artefacts_per_week": [{"week": w, "kind": k, "status": s, "count": n} for (w, k, s), n in sorted(weeks.items())],
+        "review_throughput": [{"week": w, "action": a, "count": n} for (w, a), n in sorted(throughput.items())],
+        "open_questions_by_community": dict(open_by_community.most_common()),
+        "most_supported_practices": [
+            {"id": a.id, "name": a.title, "support": a.support.model_dump(), "communities": a.communities}
+            for a in practices
+        ],
+        "sources_with_errors": failed,
+    }
+
+
+def passage_time(p: Passage) -> str | None:
+    """A passage's time in its recording (H:MM:SS–H:MM:SS), if it has one."""
+    if p.start is None:
+        return None
+    return clock(p.start) + (f"–{clock(p.end)}" if p.end is not None else "")
+
+
+def location(p: Passage) -> str:
+    """The source page anchored at a passage (its time, message or section)."""
+    return f"/sources/{p.source_id}?around={p.id}#p-{p.id}"
+
+
+def week(when: datetime) -> str:
+    """The Monday of a date's week (ISO)."""
+    d = when.date() if isinstance(when, datetime) else when
+    return (d - timedelta(days=d.weekday())).isoformat()
+
+
+def _context(store: Any, p: Passage, radius: int = 2) -> list[Passage]:
+    """The passages around one: its thread's messages, or the turns / elements next to it."""
+    if p.kind == PassageKind.message and p.thread_id:
+        thread = store.thread_passages(p.source_id, p.thread_id)
+        idx = next((i for i, x in enumerate(thread) if x.id == p.id), None)
+        if idx is not None:
+            # the thread root, then a window around the message
+            window = thread[max(0, idx - radius - 1) : idx + radius + 2]
+            if thread and thread[0] not in window:
+                window = [thread[0], *window]
+            return window
+    return store.passages_in_range(p.source_id, p.seq - radius, p.seq + radius)
