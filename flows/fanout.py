@@ -9,7 +9,9 @@ PostgreSQL both serve to any number of processes. Several processes writing one 
 would queue on its single write lock (busy timeouts, retries) for no gain, since the writes are
 small next to the extraction; the writes also stay in the same order as in a sequential run,
 which keeps the reports and the crash points (pipeline/faults.py) the same. The run's writer
-lease (pipeline/lease.py) is held by the flow process, the only writer.
+lease (pipeline/lease.py) is held by the flow process, the only writer. One exception: with an
+LLM extractor, workers add to the store's LLM answer cache (small idempotent rows; SQLite's busy
+timeout queues them), so that a re-run does not pay for the same prompt twice.
 """
 
 from __future__ import annotations
