@@ -2,13 +2,12 @@
 and the deployed run's extraction and embedding on a 2-process Dask LocalCluster; the store it
 leaves equals a local sequential run's over the same slice of the shared corpus.
 
-Everything started here runs in its own process group and is killed at the end, pass or fail.
+Everything started here, with its descendants, is killed at the end, pass or fail.
 """
 
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -58,28 +57,43 @@ def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 240.0
     raise AssertionError(f"prefect server at {url} not healthy after {timeout:g} s")
 
 
-def kill_group(proc: subprocess.Popen[bytes]) -> None:
-    """SIGTERM this child's process group (it started one), then SIGKILL what is left."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
+def kill_all(procs: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM these children and every descendant, then SIGKILL what is left after 15 s.
+
+    Descendants are listed first, while they still hang under their parents: Prefect starts each
+    flow run in a session of its own (and the run its Dask cluster), out of reach of a group signal.
+    """
+    import psutil
+
+    tree: list[psutil.Process] = []
+    for proc in procs:
         try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
+            top = psutil.Process(proc.pid)
+            tree += [top, *top.children(recursive=True)]
+        except psutil.NoSuchProcess:
             continue
-        if sig == signal.SIGTERM:  # the leader is gone; its group may not be
-            time.sleep(1)
+    for p in tree:
+        try:
+            p.terminate()
+        except psutil.NoSuchProcess:
+            pass
+    _, alive = psutil.wait_procs(tree, timeout=15)
+    for p in alive:
+        try:
+            p.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(alive, timeout=15)
+    for proc in procs:
+        proc.wait(timeout=15)
 
 
 @pytest.fixture
-def started(tmp_path: Path) -> Iterator[list[subprocess.Popen[bytes]]]:
-    """Processes the test starts (each in a new session); killed at the end whatever happened."""
+def started() -> Iterator[list[subprocess.Popen[bytes]]]:
+    """Processes the test starts; they and their descendants are killed at the end whatever happened."""
     procs: list[subprocess.Popen[bytes]] = []
     yield procs
-    for proc in reversed(procs):
-        kill_group(proc)
+    kill_all(procs)
 
 
 def test_a_deployed_run_on_a_work_pool_and_dask_equals_a_local_run(
@@ -104,7 +118,7 @@ def test_a_deployed_run_on_a_work_pool_and_dask_equals_a_local_run(
 
     def start(name: str, *args: str) -> subprocess.Popen[bytes]:
         out = open(logs / f"{name}.log", "wb")  # noqa: SIM115 (closed with the process)
-        proc = subprocess.Popen(args, cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(args, cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT)
         started.append(proc)
         return proc
 
