@@ -63,6 +63,7 @@ bench: install
 	$(BIN)/python bench/ingest_throughput.py
 	$(BIN)/python bench/embed_dedup_bench.py
 	$(BIN)/python bench/search_bench.py
+	$(BIN)/python bench/dask_run.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_HOME) .pytest_cache

@@ -17,19 +17,34 @@ from index.release_heal import reconcile
 from pipeline.faults import crash_point
 from pipeline.ingest import IngestReport
 from pipeline.settings import Settings, load_settings, run_entries
-from pipeline.stages import releases_root, run_dedupe, run_publish
+from pipeline.stages import Encode, releases_root, run_dedupe, run_publish
 
 
 @task(name="dedupe", cache_policy=NONE)
-def dedupe_task(settings: Settings, home: str | None) -> dict[str, object]:
-    """Fold new candidates into artefacts."""
-    return run_dedupe(settings, Path(home) if home else None).to_json()  # type: ignore[attr-defined]
+def dedupe_task(settings: Settings, home: str | None, encode: Encode | None = None) -> dict[str, object]:
+    """Fold new candidates into artefacts (embedding with `encode`, default in this process)."""
+    return run_dedupe(settings, Path(home) if home else None, encode).to_json()  # type: ignore[attr-defined]
 
 
 @task(name="publish", cache_policy=NONE)
-def publish_task(settings: Settings, home: str | None, include_candidates: bool | None) -> dict[str, object]:
+def publish_task(
+    settings: Settings, home: str | None, include_candidates: bool | None, encode: Encode | None = None
+) -> dict[str, object]:
     """Publish a release if anything publishable changed."""
-    return run_publish(settings, Path(home) if home else None, include_candidates).to_json()  # type: ignore[attr-defined]
+    h = Path(home) if home else None
+    return run_publish(settings, h, include_candidates, encode=encode).to_json()  # type: ignore[attr-defined]
+
+
+@flow(name="heavy-stages")
+def heavy_stages(settings: Settings, home: str | None, include_candidates: bool | None) -> list[dict[str, object]]:
+    """Extract, dedupe and publish with extraction and embedding as tasks on this flow's task runner (Dask).
+
+    Dedupe and publish run here; only their embedding goes out (flows/fanout.py)."""
+    from flows.fanout import extract_fanned_out, fanned_out_encode
+
+    extract = extract_fanned_out(settings, home)
+    encode = fanned_out_encode(settings.embeddings.model, settings.run.embed_batch)
+    return [extract, dedupe_task(settings, home, encode), publish_task(settings, home, include_candidates, encode)]
 
 
 @task(name="check", cache_policy=NONE)
@@ -77,9 +92,16 @@ def _stages(
     for path, comm, vis, kind in run_entries(settings, paths, community, visibility):
         part = ingest_flow(paths=[path], community=comm, visibility=vis, kind=kind, prune_missing=True, home=home)
         ingest.outcomes.extend(IngestReport.from_json(part).outcomes)
-    extract = extract_candidates(settings.extract.extractors, settings.extract.llm_model, home)
-    dedupe = dedupe_task(settings, home)
-    publish = publish_task(settings, home, include_candidates)
+    if settings.run.task_runner == "dask":
+        from flows.fanout import dask_task_runner
+
+        # The cluster lives as long as this subflow: a LocalCluster starts and stops with it.
+        heavy = heavy_stages.with_options(task_runner=dask_task_runner(settings.run))
+        extract, dedupe, publish = heavy(settings, home, include_candidates)
+    else:
+        extract = extract_candidates(settings.extract.extractors, settings.extract.llm_model, home)
+        dedupe = dedupe_task(settings, home)
+        publish = publish_task(settings, home, include_candidates)
     check = check_task(settings, home)
     crash_point("run:done")  # every stage done, the report not yet printed
     print(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from extractors.base import Extractor, unverified_quotes
 from pipeline.faults import crash_point
@@ -73,9 +73,23 @@ def state_key(source: Source, extractor: Extractor) -> str:
     return f"{source.content_hash}:{extractor.version}"
 
 
-def extract_source(store: Store, source: Source, extractors: Sequence[Extractor]) -> list[ExtractOutcome]:
-    """Run each applicable extractor over one source, unless it already saw this content."""
-    outcomes = []
+@dataclass
+class Extracted:
+    """One extractor's verified candidates for one source, computed but not yet written."""
+
+    source_id: str
+    key: str
+    candidates: list[Candidate]
+    outcome: ExtractOutcome  # created / deleted are filled in by `write_extracted`
+
+
+def compute_source(store: Store, source: Source, extractors: Sequence[Extractor]) -> list[ExtractOutcome | Extracted]:
+    """Run each applicable extractor over one source, unless it already saw this content; reads only.
+
+    Split from the write so that workers on a Dask cluster can compute while one process writes
+    (see flows/fanout.py); `extract_source` does both in one go.
+    """
+    results: list[ExtractOutcome | Extracted] = []
     passages = None
     for ex in extractors:
         if source.kind not in ex.source_kinds:
@@ -83,7 +97,7 @@ def extract_source(store: Store, source: Source, extractors: Sequence[Extractor]
         key = state_key(source, ex)
         if store.extracted_hash(source.id, ex.name) == key:
             kept = len(store.candidates(source_id=source.id, extractor=ex.name))
-            outcomes.append(ExtractOutcome(source.uri, ex.name, "unchanged", candidates=kept))
+            results.append(ExtractOutcome(source.uri, ex.name, "unchanged", candidates=kept))
             continue
         if passages is None:
             passages = store.passages(source.id)
@@ -91,21 +105,39 @@ def extract_source(store: Store, source: Source, extractors: Sequence[Extractor]
             result = ex.run(source, passages)
         except Exception as exc:  # one extractor's bug must not stop the others or the run
             log.exception("extractor %s failed on %s", ex.name, source.uri)
-            outcomes.append(ExtractOutcome(source.uri, ex.name, "failed", failures=[f"{type(exc).__name__}: {exc}"]))
+            results.append(ExtractOutcome(source.uri, ex.name, "failed", failures=[f"{type(exc).__name__}: {exc}"]))
             continue
         by_id = {p.id: p for p in passages}
         verified = [d for d in result.candidates if d.evidence and not unverified_quotes(d, by_id)]
         dropped = result.dropped + len(result.candidates) - len(verified)
         candidates = list({c.id: c for c in (Candidate.from_draft(d, source.id) for d in verified)}.values())
-        created, deleted = store.replace_candidates(source.id, ex.name, key, candidates)
-        crash_point("extract:source-replaced")  # one source's candidates replaced, the rest not yet
-        outcomes.append(
-            ExtractOutcome(
-                source.uri, ex.name, "extracted", len(candidates), created, deleted, dropped,
-                [f.reason for f in result.failures],
-            )  # fmt: skip
+        outcome = ExtractOutcome(
+            source.uri, ex.name, "extracted", len(candidates), dropped=dropped, failures=[f.reason for f in result.failures]
         )
+        results.append(Extracted(source.id, key, candidates, outcome))
+    return results
+
+
+def write_extracted(store: Store, results: list[ExtractOutcome | Extracted]) -> list[ExtractOutcome]:
+    """Replace each computed source/extractor's candidates in the store; the outcomes in order."""
+    outcomes = []
+    for r in results:
+        if isinstance(r, Extracted):
+            created, deleted = store.replace_candidates(r.source_id, r.outcome.extractor, r.key, r.candidates)
+            crash_point("extract:source-replaced")  # one source's candidates replaced, the rest not yet
+            r = replace(r.outcome, created=created, deleted=deleted)
+        outcomes.append(r)
     return outcomes
+
+
+def extract_source(store: Store, source: Source, extractors: Sequence[Extractor]) -> list[ExtractOutcome]:
+    """Run each applicable extractor over one source, unless it already saw this content, and write."""
+    return write_extracted(store, compute_source(store, source, extractors))
+
+
+def live_sources(store: Store) -> list[Source]:
+    """The sources extraction reads, in store order (failed sources keep their last candidates)."""
+    return [s for s in store.list_sources() if s.status == SourceStatus.ok]
 
 
 def extract_all(
@@ -115,9 +147,7 @@ def extract_all(
 ) -> ExtractReport:
     """Run the extractors over every live source (failed sources keep their last candidates)."""
     report = ExtractReport()
-    for source in store.list_sources():
-        if source.status != SourceStatus.ok:
-            continue
+    for source in live_sources(store):
         report.outcomes.extend(extract_source(store, source, extractors))
         if progress:
             progress(source)

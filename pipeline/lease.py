@@ -75,14 +75,22 @@ def try_acquire(store: Store, lease: Lease, now: float) -> Lease:
 
 
 def _heartbeat(store: Store, lease: Lease, ttl: float, stop: threading.Event) -> None:
-    """Renew the lease every third of its life until `stop` is set."""
-    while not stop.wait(ttl / 3):
-        try:
-            if not store.renew_lease(lease.name, lease.holder, time.time() + ttl):
-                print(f"warning: run {lease.holder} lost the writer lease (another run took it over)", file=sys.stderr)
-                return
-        except Exception as exc:  # a dropped connection must not kill the run; the lease expires
-            print(f"warning: could not renew the writer lease: {exc}", file=sys.stderr)
+    """Renew the lease every third of its life until `stop` is set, on a connection of its own.
+
+    The connection is opened here, in the heartbeat thread: a SQLite connection may only be used
+    by the thread that opened it (opened by the caller, every renewal failed on SQLite)."""
+    own = store.reopen()
+    try:
+        while not stop.wait(ttl / 3):
+            try:
+                if not own.renew_lease(lease.name, lease.holder, time.time() + ttl):
+                    print(f"warning: run {lease.holder} lost the writer lease (another run took it over)", file=sys.stderr)
+                    return
+            except Exception as exc:  # a dropped connection must not kill the run; the lease expires
+                print(f"warning: could not renew the writer lease: {exc}", file=sys.stderr)
+    finally:
+        if own is not store:
+            own.close()
 
 
 def _test_hold() -> None:
@@ -102,8 +110,7 @@ def writer_lease(
 ) -> Iterator[Lease]:  # fmt: skip
     """Hold the writer lease for the block: wait up to `wait` seconds for it, else raise StoreBusy.
 
-    The store is opened twice (`open_store`): one connection acquires and releases, the heartbeat
-    thread renews on its own (a SQLite connection belongs to one thread).
+    One connection acquires and releases; the heartbeat thread renews on another (see `_heartbeat`).
     """
     store = open_store()
     deadline = time.monotonic() + max(wait, 0.0)
@@ -119,8 +126,8 @@ def writer_lease(
             if left <= 0:
                 raise StoreBusy(held, wait)
             time.sleep(min(1.0, left))
-        beat_store, stop = store.reopen(), threading.Event()
-        beat = threading.Thread(target=_heartbeat, args=(beat_store, lease, ttl, stop), name="writer-lease", daemon=True)
+        stop = threading.Event()
+        beat = threading.Thread(target=_heartbeat, args=(store, lease, ttl, stop), name="writer-lease", daemon=True)
         beat.start()
         try:
             _test_hold()
@@ -128,8 +135,6 @@ def writer_lease(
         finally:
             stop.set()
             beat.join()
-            if beat_store is not store:
-                beat_store.close()
             store.release_lease(lease.name, lease.holder)
     finally:
         store.close()

@@ -29,6 +29,13 @@ built-in defaults apply (no sources: `practice run PATH...` names them).
 
     [schedule]
     cron = "0 * * * *"
+
+    [run]                           # where extraction and embedding run (see README "Several machines")
+    task_runner = "sequential"      # sequential | dask
+    # dask_address = "tcp://scheduler:8786"   # an existing Dask cluster; left out: a local one
+    dask_workers = 2                # worker processes of the local cluster
+    extract_batch = 20              # sources per extraction task
+    embed_batch = 512               # texts per embedding task
 """
 
 from __future__ import annotations
@@ -101,6 +108,17 @@ class ScheduleSettings(_Section):
     timezone: str = "UTC"
 
 
+class RunSettings(_Section):
+    """Where the heavy stages run: in this process, or as Prefect tasks on a Dask cluster."""
+
+    task_runner: Literal["sequential", "dask"] = "sequential"
+    dask_address: str | None = None  # an existing cluster's scheduler; None: a LocalCluster
+    dask_workers: int = Field(default=2, ge=1)  # worker processes of that LocalCluster
+    # A Prefect task costs tens of ms and grows the flow's memory: give each seconds of work.
+    extract_batch: int = Field(default=20, ge=1)
+    embed_batch: int = Field(default=512, ge=1)
+
+
 class Settings(_Section):
     """Everything `practice.toml` can say."""
 
@@ -111,6 +129,7 @@ class Settings(_Section):
     publish: PublishSettings = Field(default_factory=PublishSettings)
     search: SearchSettings = Field(default_factory=SearchSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    run: RunSettings = Field(default_factory=RunSettings)
     base_dir: str = "."  # where relative source paths are resolved from (the file's folder)
 
 

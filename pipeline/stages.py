@@ -8,12 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline.config import practice_home
 from pipeline.extract import ExtractReport, extract_all
 from pipeline.models import Source
 from pipeline.settings import Settings
 from pipeline.store import open_store
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# texts -> (n, dim) float32 rows in input order (index.embeddings.Embedder.encode's shape)
+Encode = Callable[[list[str]], "np.ndarray"]
 
 
 def releases_root(home: Path | None = None) -> Path:
@@ -38,8 +45,11 @@ def run_extract(
         store.close()
 
 
-def run_dedupe(settings: Settings, home: Path | None = None) -> object:
-    """Fold new candidates into artefacts with the configured model and thresholds."""
+def run_dedupe(settings: Settings, home: Path | None = None, encode: Encode | None = None) -> object:
+    """Fold new candidates into artefacts with the configured model and thresholds.
+
+    `encode` embeds texts elsewhere (a Dask cluster: flows/fanout.py); default: in this process.
+    """
     from index.embeddings import shared_embedder
     from pipeline.artefacts import Thresholds, dedupe, duplicate_pair_scorer
 
@@ -51,15 +61,18 @@ def run_dedupe(settings: Settings, home: Path | None = None) -> object:
         scorer = lambda kind, items, vectors, *_: duplicate_pair_scorer(kind, items, vectors)  # noqa: E731
     store = open_store(home)
     try:
-        return dedupe(store, embedder.encode, embedder.model_name, thresholds, scorer)
+        return dedupe(store, encode or embedder.encode, embedder.model_name, thresholds, scorer)
     finally:
         store.close()
 
 
 def run_publish(
-    settings: Settings, home: Path | None = None, include_candidates: bool | None = None, force: bool = False
-) -> object:
-    """Publish a release of the publishable artefacts (no new release when nothing changed, unless `force`)."""
+    settings: Settings, home: Path | None = None, include_candidates: bool | None = None, force: bool = False,
+    encode: Encode | None = None,
+) -> object:  # fmt: skip
+    """Publish a release of the publishable artefacts (no new release when nothing changed, unless `force`).
+
+    `encode` as for `run_dedupe`."""
     from index.embeddings import shared_embedder
     from pipeline.publish import publish
 
@@ -68,7 +81,7 @@ def run_publish(
     store = open_store(home)
     try:
         return publish(
-            store, embedder.encode, embedder.model_name, releases_root(home),
+            store, encode or embedder.encode, embedder.model_name, releases_root(home),
             p.include_candidates if include_candidates is None else include_candidates, p.index, p.keep, force,
         )  # fmt: skip
     finally:

@@ -17,6 +17,7 @@ FRONT_DOORS = {"web", "flows"}  # importing these pulls the frameworks in
 EDGES = {
     "pipeline/cli.py": {"flows"},
     "pipeline/cli_run.py": {"flows"},
+    "pipeline/cli_deploy.py": {"flows"},
     "pipeline/cli_serve.py": {"uvicorn", "web"},
 }
 

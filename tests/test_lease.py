@@ -114,6 +114,20 @@ def test_the_heartbeat_pushes_the_expiry_forward(db: Path, monkeypatch: pytest.M
     assert store.current_lease("writer").expires_at == 5060.0  # type: ignore[union-attr]
 
 
+def test_the_heartbeat_renews_from_its_own_thread_on_sqlite(db: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    # writer_lease opens the store on the caller's thread and renews from another: a SQLite
+    # connection used from a thread other than its own raised on every renewal.
+    store = SQLiteStore(db)
+    mine = Lease("writer", "run-a", "h", 1, 1000.0, 1060.0)
+    store.acquire_lease(mine, now=1000.0)
+    monkeypatch.setattr(lease_mod.time, "time", lambda: 5000.0)
+    beat = threading.Thread(target=lease_mod._heartbeat, args=(store, mine, 60.0, _Beats(2)))
+    beat.start()
+    beat.join()
+    assert "could not renew" not in capsys.readouterr().err
+    assert store.current_lease("writer").expires_at == 5060.0  # type: ignore[union-attr]
+
+
 def test_the_heartbeat_stops_when_another_run_took_the_lease(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     store = SQLiteStore(db)
     mine = Lease("writer", "run-a", "h", 1, 1000.0, 1060.0)
