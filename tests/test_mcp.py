@@ -225,8 +225,40 @@ def test_a_reviewer_proposes_into_the_review_queue(world: World, tmp_path: Path)
         assert artefact.question == good["question"] and artefact.communities == ["guild"]
         assert [e.quote for e in artefact.evidence] == ["nightly retry label"]
         assert [e.actor for e in review.audit_log(store, artefact_id=artefact.id)] == ["rev"]
+        dedupe(store, fake_embed, "fake-bow", THRESHOLDS)  # the next run keeps it as it is
+        after = store.get_artefact(artefact.id)
+        assert after is not None and after.status.value == "candidate" and after.evidence == artefact.evidence
     finally:
         store.close()
+
+
+def test_a_proposal_citing_a_restricted_passage_stays_restricted(world: World, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    shutil.copytree(world.home, home)
+    w = World(home, world.tokens, world.ids, world.secret_passage)
+    args = {"question": "how often do codes rotate?", "answer": "weekly",
+            "evidence": [{"passage_id": w.secret_passage, "quote": SECRET[0][1]}]}  # fmt: skip
+    made = call(w, "max", lambda c: c.call_tool("propose_faq_candidate", args))  # a reviewer in secret-team
+    assert not made.is_error, text_of(made)
+    assert made.structured_content["visibility"] == "secret-team"
+    aid = made.structured_content["id"]
+    assert call(w, "rev", lambda c: c.call_tool("get_artefact", {"artefact_id": aid})).is_error
+    assert not call(w, "mia", lambda c: c.call_tool("get_artefact", {"artefact_id": aid})).is_error
+
+
+def test_stdio_refuses_an_unknown_user_or_token(world: World) -> None:
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+
+    runner = CliRunner()
+    env = {"PRACTICE_HOME": str(world.home), "PRACTICE_TOKEN": ""}
+    r = runner.invoke(main, ["mcp", "--user", "nobody"], env=env)
+    assert r.exit_code != 0 and "no active user 'nobody'" in r.output
+    r = runner.invoke(main, ["mcp", "--user", "old"], env=env)  # revoked
+    assert r.exit_code != 0 and "no active user 'old'" in r.output
+    r = runner.invoke(main, ["mcp"], env={**env, "PRACTICE_TOKEN": world.tokens["rita"] + "x"})
+    assert r.exit_code != 0 and "PRACTICE_TOKEN" in r.output
 
 
 def test_http_needs_a_valid_token(world: World) -> None:
