@@ -1,5 +1,5 @@
 """The core never imports a web or workflow framework: FastAPI, Starlette, uvicorn and Prefect
-belong to the front doors (web/, flows/, and the CLI modules that start them).
+belong to the front doors (web/, flows/, assistants/, and the CLI modules that start them).
 
 Read with `ast` (nothing is imported), so a lazy import inside a function counts too.
 """
@@ -12,13 +12,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CORE = ("pipeline", "extractors", "index")
 FRAMEWORKS = {"fastapi", "starlette", "uvicorn", "prefect", "prefect_dask"}
-FRONT_DOORS = {"web", "flows"}  # importing these pulls the frameworks in
+FRONT_DOORS = {"web", "flows", "assistants"}  # importing these pulls the frameworks in
 # Core-tree modules that are front doors themselves: the CLI commands that run a flow or the server.
 EDGES = {
     "pipeline/cli.py": {"flows"},
     "pipeline/cli_run.py": {"flows"},
     "pipeline/cli_deploy.py": {"flows"},
     "pipeline/cli_serve.py": {"uvicorn", "web"},
+    "pipeline/cli_mcp.py": {"uvicorn", "assistants"},
 }
 
 
