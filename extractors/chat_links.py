@@ -11,6 +11,12 @@ and `reply_to` set to the question's) when
 - and the asker's own messages right after a linked reply ("thanks, that worked!") follow it,
   so an acknowledgement credits the reply it thanks.
 
+A question that is not linked but continues an exchange is marked `extra["in_exchange"]`:
+"addressed" when it opens by addressing someone else ("@jane does that work?"), "follows" when
+it follows someone else's message in the channel within `REPLY_WINDOW`. It may be a
+clarification ("Do you mean `syntax`?") rather than a new question, which the FAQ-worthiness
+decision weighs.
+
 Only chat messages that are not part of a real thread are linked; threaded sources and mail
 or Q&A posts (which carry a subject or title) are unchanged.
 """
@@ -70,6 +76,13 @@ def _addresses_someone(text: str) -> bool:
     return bool(re.match(r"^\s*@\w", text))
 
 
+def _addresses_other(text: str, author: str | None) -> bool:
+    """The message opens by addressing someone other than its author (a self-mention, which
+    some chat exports put in front of a message, addresses nobody)."""
+    # No word boundary after the name: some exports glue the mention to the text ("@janeHello").
+    return _addresses_someone(text) and not re.match(r"^\s*@" + re.escape((author or "").strip()), text, re.IGNORECASE)
+
+
 def link_unthreaded(passages: list[Passage]) -> list[Passage]:
     """The passages with chat replies linked to the questions they answer (see module docstring).
 
@@ -86,7 +99,9 @@ def link_unthreaded(passages: list[Passage]) -> list[Passage]:
         and not p.extra.get("subject") and not p.extra.get("title")
     }  # fmt: skip
     open_by_channel: dict[str, list[_Open]] = {}
+    last_by_channel: dict[str, tuple[str | None, datetime]] = {}  # latest speaker and time
     links: dict[str, Passage] = {}  # passage id -> the question root it answers
+    in_exchange: dict[str, str] = {}  # passage id -> "addressed" | "follows"
     for p in sorted(passages, key=lambda x: x.seq):
         at = _when(p)
         if p.id not in alone or at is None:
@@ -94,6 +109,8 @@ def link_unthreaded(passages: list[Passage]) -> list[Passage]:
         channel = str(p.extra.get("channel") or "")
         questions = open_by_channel.setdefault(channel, [])
         questions[:] = [q for q in questions if at - q.at <= MENTION_WINDOW]
+        last = last_by_channel.get(channel)
+        last_by_channel[channel] = (p.author, at)
         target = _target(p, at, questions)
         if target is not None:
             links[p.id] = target.root
@@ -103,13 +120,18 @@ def link_unthreaded(passages: list[Passage]) -> list[Passage]:
             continue
         if is_question(p.text):
             questions.append(_Open(root=p, at=at))
-    if not links:
+            if _addresses_other(p.text or "", p.author):
+                in_exchange[p.id] = "addressed"
+            elif last is not None and last[0] != p.author and at - last[1] <= REPLY_WINDOW:
+                in_exchange[p.id] = "follows"
+    if not links and not in_exchange:
         return passages
     out = []
     for p in passages:
         root = links.get(p.id)
         if root is None:
-            out.append(p)
+            exchange = in_exchange.get(p.id)
+            out.append(p.model_copy(update={"extra": {**p.extra, "in_exchange": exchange}}) if exchange else p)
             continue
         thread = root.thread_id or root.message_id or root.id
         out.append(p.model_copy(update={"thread_id": thread, "reply_to": root.message_id or thread}))

@@ -2,8 +2,10 @@
 
 Not every message with a "?" is a question a community lead would keep: outage pings ("is it
 just me or X is down?"), logistics ("who is coming on Thursday?"), announcements ("Beta
-privileges will change…", "recordings of the spring meetup are up") and chit-chat ("how is
-everyone?") are not. Each thread gets a handful of features, each a number with a fixed
+privileges will change…", "recordings of the spring meetup are up"), chit-chat ("how is
+everyone?"), polls ("does anyone use X?"), questions about the channel itself ("is this the room
+for…?"), questions that point at what someone said earlier in the conversation ("How does X break
+@jane's convention?") and questions back that suggest a fix ("have you tried X?") are not. Each thread gets a handful of features, each a number with a fixed
 meaning; the score is their weighted sum and the thread is a FAQ candidate when the score is
 at least 0. The features and the score are returned, so the decision can be logged and tested.
 
@@ -16,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from pipeline.text import content_words, has_question_mark, is_generic_question, split_sentences
+from pipeline.text import content_words, has_question_mark, is_generic_question, needs_antecedent, split_sentences, words
 
 __all__ = ["WEIGHTS", "Worthiness", "faq_worthiness"]
 
@@ -24,7 +26,8 @@ _OUTAGE = re.compile(
     r"\bis\s+it\s+(?:just|only)\s+me\b|\b(?:just|only)\s+me\s+or\b"
     r"|\bis\s+(?:the\s+)?[\w.\-]+(?:\s+(?:site|server|service|system))?\W{0,2}\s+\W?(?:down|offline|broken|dead)\b"
     r"|\b(?:down|offline)\s+for\s+(?:anyone|everyone|everybody)\b|\banyone\s+else\s+(?:seeing|having|getting)\b"
-    r"|\b(?:site|server|service|website|build\s+farm)\s+(?:is\s+)?(?:down|unreachable)\b",
+    r"|\b(?:site|server|service|website|build\s+farm)\s+(?:is\s+)?(?:down|unreachable)\b"
+    r"|\bis\s+(?:the\s+)?[\w.\-]+\s+(?:unstable|slow|laggy|lagging|flaky)\b|\bor\s+is\s+it\s+(?:just\s+)?(?:me|my)\b",
     re.IGNORECASE,
 )
 _ANNOUNCEMENT = re.compile(
@@ -37,12 +40,37 @@ _ANNOUNCEMENT = re.compile(
 _LOGISTICS = re.compile(
     r"\b(?:meetup|meet-up|webinar|conference|workshop|lunch|dinner|drinks|venue|zoom\s+link|calendar\s+invite"
     r"|who(?:'s|\s+is|\s+else\s+is)\s+(?:coming|going|joining|attending|around|here)|what\s+time\s+(?:is|does)"
-    r"|(?:when|where)\s+is\s+the\s+(?:meeting|call|event|session))\b",
+    r"|(?:when|where)\s+is\s+the\s+(?:meeting|call|event|session)"
+    # Questions about the channel itself: where to ask, whether this is the room, who runs it.
+    r"|is\s+this\s+the\s+(?:right\s+)?(?:room|channel|place|chat|forum)|where\s+(?:can|should|do)\s+(?:i|we)\s+(?:ask|post|report)"
+    r"|any(?:one|body)\s+from\s+(?:the\s+)?[\w.\-]+(?:\s+team)?\s+(?:here|around|online|doing\s+support)"
+    r"|any(?:one|body)\s+from\s+(?:the\s+)?[\w.\-]+(?:\s+team)?\s*\?)",
     re.IGNORECASE,
 )
 _SOCIAL = re.compile(
     r"\b(?:how\s+(?:are|is)\s+(?:you|everyone|everybody|it\s+going)|what'?s\s+up|anyone\s+(?:around|here|awake|online)"
     r"|happy\s+(?:new\s+year|holidays|birthday|friday)|good\s+(?:morning|night)|welcome|congrat\w*|lol|haha)\b",
+    re.IGNORECASE,
+)
+# A poll asks whether anyone uses or does something, not how to solve a problem.
+_POLL = re.compile(
+    r"^\W*(?:(?:hey|hi|so|also|just\s+curious)\W+)?(?:(?:does|do|is|are|has|have)\s+)?(?:any(?:one|body|1)|some(?:one|body)"
+    r"|either\s+of\s+you|any\s+of\s+you)\s+(?:here\s+)?(?:else\s+)?(?:use[sd]?|using|tried|do|doing|run|running"
+    r"|interested|work(?:s|ing)?\s+(?:with|on))\b",
+    re.IGNORECASE,
+)
+# A question that points at what someone said earlier needs that conversation to make sense:
+# "How does X break <@Julia>'s convention?", "Are the things you mentioned adjusted for…?"
+_HIDDEN_CONTEXT = re.compile(
+    r"(?:<@[^>]+>|@[\w.\-]+)\s*['’]s\b|\b(?:you|he|she|they)\s+(?:just\s+)?(?:mentioned|said|suggested|described|showed|posted)\b"
+    r"|\bas\s+(?:you|he|she|they)\s+said\b",
+    re.IGNORECASE,
+)
+# A question back that proposes a fix is an answer in question form: "have you tried X?",
+# "If you reload the extensions, does the colouring correct itself?"
+_SUGGESTION = re.compile(
+    r"\b(?:have|did)\s+you\s+(?:tried|try)\b|^\W*if\s+you\b.*\b(?:does|do|is|will)\s+(?:it|that|this|the)\b"
+    r"|\bwhat\s+happens\s+if\s+you\b",
     re.IGNORECASE,
 )
 _TECHNICAL = re.compile(
@@ -61,7 +89,25 @@ WEIGHTS: dict[str, float] = {
     "announcement": -1.0,  # "Beta privileges will change…", "recordings are up"
     "logistics": -0.8,  # meetups, venues, who is coming
     "social": -0.8,  # "how is everyone?", "happy new year"
+    "poll": -1.5,  # "does anyone use X?": asks who, not how
+    "hidden_context": -1.5,  # "How does X break @jane's convention?": needs the conversation
+    "suggestion": -1.5,  # "have you tried X?": a reply in question form
+    "wordless": -1.0,  # "?", "??": a nudge, asks nothing
+    "follow_up": -1.0,  # a short or back-referring question inside an ongoing chat exchange
 }
+
+#: A question naming at most this many things, asked inside an exchange, is a clarification.
+_FOLLOW_UP_WORDS = 3
+
+
+def _share(pattern: re.Pattern[str], asking: list[str], post: str) -> float:
+    """How much of what the post asks matches `pattern`: 1 when every specific asking sentence
+    does (or, when none is specific, the post does), else the share of those that do, so
+    "Does anyone use X? I get error Y when I build it, why?" is half a poll."""
+    specific = [s for s in asking if not is_generic_question(s)]  # "Anyone know?" asks nothing
+    if not specific:
+        return 1.0 if pattern.search(post) else 0.0
+    return sum(1 for s in specific if pattern.search(s)) / len(specific)
 
 
 def _outage_share(asking: list[str], post: str) -> float:
@@ -83,8 +129,19 @@ class Worthiness:
     features: dict[str, float] = field(default_factory=dict)
 
 
-def faq_worthiness(question: str, post: str) -> Worthiness:
-    """Score whether a thread whose opening `post` asks `question` is a FAQ candidate."""
+def _follow_up(asking: list[str], question: str, exchange: str) -> float:
+    """1 when a question asked inside an exchange is a clarification or follow-up rather than
+    a new problem: addressed to someone ("@jane does that work?"), short ("probably not ?",
+    "Do you mean `syntax`?") or leaning on what was said before ("is that only for Xcode 8?")."""
+    if exchange == "addressed" or len(content_words(question)) <= _FOLLOW_UP_WORDS:
+        return 1.0
+    return 1.0 if asking and all(needs_antecedent(s) for s in asking) else 0.0
+
+
+def faq_worthiness(question: str, post: str, in_exchange: str | None = None) -> Worthiness:
+    """Score whether a thread whose opening `post` asks `question` is a FAQ candidate.
+    `in_exchange`: how the post continues a chat exchange, "addressed" or "follows" (see
+    `extractors.chat_links`); None when it opens one."""
     sentences = split_sentences(post)
     asking = [s for s in sentences if has_question_mark(s)]
     # An announcement states: its cue sits in a statement ("Beta privileges will change…"),
@@ -101,6 +158,11 @@ def faq_worthiness(question: str, post: str) -> Worthiness:
         "announcement": 1.0 if _ANNOUNCEMENT.search(statements) else 0.0,
         "logistics": 1.0 if _LOGISTICS.search(post) else 0.0,
         "social": 1.0 if _SOCIAL.search(question) and len(specific_words) < 5 else 0.0,
+        "poll": _share(_POLL, asking, question),
+        "hidden_context": 1.0 if _HIDDEN_CONTEXT.search(question) else 0.0,
+        "suggestion": 1.0 if asking and all(_SUGGESTION.search(s) for s in asking) else 0.0,
+        "wordless": 0.0 if words(question) else 1.0,
+        "follow_up": _follow_up(asking, question, in_exchange) if in_exchange else 0.0,
     }
     score = round(sum(WEIGHTS[k] * v for k, v in features.items()), 3)
     return Worthiness(score=score, keep=score >= 0, features=features)

@@ -37,7 +37,7 @@ class ThreadExtractor:
     name = "threads"
     # 5: single substantive replies answer, chat replies linked, questions stand alone, clean
     #    text, non-FAQ threads left out
-    version = "5"
+    version = "6"
     source_kinds = frozenset({SourceKind.thread})
 
     def __init__(self, embed: EmbedFn | None = None, runners_up: int = RUNNERS_UP) -> None:
@@ -107,7 +107,7 @@ def _worth_keeping(root: Passage, question: str, result: ExtractionResult) -> bo
     A Q&A site's question is a question by design and is always kept."""
     if root.element_type == "question":
         return True
-    worth = faq_worthiness(question, _post_text(root))
+    worth = faq_worthiness(question, _post_text(root), in_exchange=root.extra.get("in_exchange") or None)
     result.decisions.append(
         {"passage_id": root.id, "question": question, "keep": worth.keep, "score": worth.score, "features": worth.features}
     )
