@@ -73,7 +73,7 @@ def _mentions(text: str, author: str | None) -> bool:
 
 
 def _addresses_someone(text: str) -> bool:
-    return bool(re.match(r"^\s*@\w", text))
+    return bool(re.match(r"^\s*<?@\w", text))  # "@jane", or Slack's "<@jane>"
 
 
 def _addresses_other(text: str, author: str | None) -> bool:
