@@ -94,6 +94,7 @@ WEIGHTS: dict[str, float] = {
     "suggestion": -1.5,  # "have you tried X?": a reply in question form
     "wordless": -1.0,  # "?", "??": a nudge, asks nothing
     "follow_up": -1.0,  # a short or back-referring question inside an ongoing chat exchange
+    "leans_back": -1.0,  # a post that only asks about "it"/"this" without saying what
 }
 
 #: A question naming at most this many things, asked inside an exchange, is a clarification.
@@ -163,6 +164,7 @@ def faq_worthiness(question: str, post: str, in_exchange: str | None = None) -> 
         "suggestion": 1.0 if asking and all(_SUGGESTION.search(s) for s in asking) else 0.0,
         "wordless": 0.0 if words(question) else 1.0,
         "follow_up": _follow_up(asking, question, in_exchange) if in_exchange else 0.0,
+        "leans_back": 1.0 if asking and len(asking) == len(sentences) and all(needs_antecedent(s) for s in asking) else 0.0,
     }
     score = round(sum(WEIGHTS[k] * v for k, v in features.items()), 3)
     return Worthiness(score=score, keep=score >= 0, features=features)

@@ -37,6 +37,8 @@ class ThreadExtractor:
     name = "threads"
     # 5: single substantive replies answer, chat replies linked, questions stand alone, clean
     #    text, non-FAQ threads left out
+    # 6: chat polls, channel logistics, hidden-context and follow-up questions left out; a chat
+    #    question is led by the asker's own statements just before it
     version = "6"
     source_kinds = frozenset({SourceKind.thread})
 
@@ -152,8 +154,18 @@ def _question_and_context(root: Passage) -> tuple[str, str | None]:
         # A title that names a topic ("Phononic Quantum Computing") leads the body's question.
         core = question_core(root.text, subject=title, with_antecedent=True)
         return core, cleaned or None
-    core = question_core(root.text, subject=_subject(root), with_antecedent=True)
+    text = _asked_text(root)
+    cleaned = clean_message(text)
+    core = question_core(text, subject=_subject(root), with_antecedent=True)
     return core, (cleaned if cleaned and cleaned != core else None)
+
+
+def _asked_text(root: Passage) -> str:
+    """The root's text, led by the asker's own statements right before it in an unthreaded chat
+    (`extra["lead_in"]`, see `extractors.chat_links`): "Can anybody help me with this issue?"
+    asks about the "i get error 502 …" said just before."""
+    lead = str(root.extra.get("lead_in") or "").strip()
+    return f"{lead}\n\n{root.text}" if lead else root.text
 
 
 def _subject(root: Passage) -> str | None:
@@ -218,7 +230,8 @@ def _post_text(root: Passage) -> str:
     as the answer-ranking evaluation measured it, not the isolated question (its narrative names
     what "it" is, and the replies answer the post)."""
     title = str(root.extra.get("title") or "").strip() or (_subject(root) or "")
-    body = clean_message(root.text) or root.text.strip()
+    text = _asked_text(root)
+    body = clean_message(text) or text.strip()
     return f"{title}. {body}" if title and body else title or body
 
 
