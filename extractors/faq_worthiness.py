@@ -1,13 +1,14 @@
 """Is this thread a FAQ candidate? A small scored decision a reviewer can inspect.
 
 Not every message with a "?" is a question a community lead would keep: outage pings ("is it
-just me or X is down?"), logistics ("who is coming on Thursday?"), announcements ("Beta
-privileges will change…", "recordings of the spring meetup are up"), chit-chat ("how is
-everyone?"), polls ("does anyone use X?"), questions about the channel itself ("is this the room
-for…?"), questions that point at what someone said earlier in the conversation ("How does X break
-@jane's convention?") and questions back that suggest a fix ("have you tried X?") are not. Each thread gets a handful of features, each a number with a fixed
-meaning; the score is their weighted sum and the thread is a FAQ candidate when the score is
-at least 0. The features and the score are returned, so the decision can be logged and tested.
+just me or X is down?"), logistics ("who is coming on Thursday?", "is this the room for…?"),
+announcements ("Beta privileges will change…", "recordings of the spring meetup are up"),
+chit-chat ("how is everyone?"), polls ("does anyone use X?"), questions that point at what
+someone said earlier ("How does X break @jane's convention?"), suggestions phrased as questions
+("have you tried X?") and, in chat, clarifications inside an exchange ("Do you mean `syntax`?")
+are not. Each thread gets a handful of features, each a number with a fixed meaning; the score
+is their weighted sum and the thread is a FAQ candidate when the score is at least 0. The
+features and the score are returned, so the decision can be logged and tested.
 
 The weights are set by reasoning (a strong "not a FAQ" cue outweighs a plain question; a
 specific technical question outweighs a weak cue), not fitted to labels.
@@ -103,22 +104,13 @@ _FOLLOW_UP_WORDS = 3
 
 def _share(pattern: re.Pattern[str], asking: list[str], post: str) -> float:
     """How much of what the post asks matches `pattern`: 1 when every specific asking sentence
-    does (or, when none is specific, the post does), else the share of those that do, so
-    "Does anyone use X? I get error Y when I build it, why?" is half a poll."""
+    does (or, when none is specific, the post does), else the share of those that do: "Is R-Forge
+    dead? … does anyone have advice on hosting several packages in one git repository?" is half
+    an outage ping, "Does anyone use X? Why does X recompile every file?" half a poll."""
     specific = [s for s in asking if not is_generic_question(s)]  # "Anyone know?" asks nothing
     if not specific:
         return 1.0 if pattern.search(post) else 0.0
     return sum(1 for s in specific if pattern.search(s)) / len(specific)
-
-
-def _outage_share(asking: list[str], post: str) -> float:
-    """How much of what the post asks is an outage ping: 1 when every asking sentence is one
-    ("is it just me or X is down?"), a share when the post also asks something else ("Is R-Forge
-    dead? … does anyone have advice on hosting several packages in one git repository?")."""
-    specific = [s for s in asking if not is_generic_question(s)]  # "Anyone know?" asks nothing
-    if not specific:
-        return 1.0 if _OUTAGE.search(post) else 0.0
-    return sum(1 for s in specific if _OUTAGE.search(s)) / len(specific)
 
 
 @dataclass
@@ -155,7 +147,7 @@ def faq_worthiness(question: str, post: str, in_exchange: str | None = None) -> 
         "asks": 1.0 if asking or question.strip().endswith("?") else 0.5,
         "specific": 0.0 if generic else min(1.0, len(specific_words) / 6),
         "technical": 1.0 if _TECHNICAL.search(post) else 0.0,
-        "outage": _outage_share(asking, post),
+        "outage": _share(_OUTAGE, asking, post),
         "announcement": 1.0 if _ANNOUNCEMENT.search(statements) else 0.0,
         "logistics": 1.0 if _LOGISTICS.search(post) else 0.0,
         "social": 1.0 if _SOCIAL.search(question) and len(specific_words) < 5 else 0.0,
