@@ -125,9 +125,12 @@ class Worthiness:
 def _follow_up(asking: list[str], question: str, exchange: str) -> float:
     """1 when a question asked inside an exchange is a clarification or follow-up rather than
     a new problem: addressed to someone ("@jane does that work?"), short ("probably not ?",
-    "Do you mean `syntax`?") or leaning on what was said before ("is that only for Xcode 8?")."""
+    "Do you mean `syntax`?"), a remark without a "?" ("I will share how to do it anyway") or
+    leaning on what was said before ("is that only for Xcode 8?")."""
     if exchange == "addressed" or len(content_words(question)) <= _FOLLOW_UP_WORDS:
         return 1.0
+    if not asking and not question.strip().endswith("?"):
+        return 1.0  # a "how to" inside a reply is rarely a question of its own
     return 1.0 if asking and all(needs_antecedent(s) for s in asking) else 0.0
 
 

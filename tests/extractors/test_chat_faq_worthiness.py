@@ -79,6 +79,17 @@ def test_a_short_clarification_inside_an_exchange_is_not_a_new_faq() -> None:
     assert decided[chat[2].id]["features"]["follow_up"] == 1.0
 
 
+def test_a_remark_without_a_question_mark_inside_an_exchange_is_not_a_faq() -> None:
+    chat = _passages([
+        ("c1", "jane", "2019-03-01T09:00:00", None, "Is there a shortcut in DrRacket for inserting a lambda?"),
+        ("c2", "omar", "2019-03-01T09:01:00", None, "Ctrl+backslash inserts one"),
+        ("c3", "lena", "2019-03-01T09:02:00", None, "For me, understanding how to pass values between macros made it click"),
+    ])  # fmt: skip
+    result = _run(chat)
+    assert [c.question for c in result.candidates] == ["Is there a shortcut in DrRacket for inserting a lambda?"]
+    assert {d["passage_id"]: d for d in result.decisions}[chat[2].id]["features"]["follow_up"] == 1.0
+
+
 def test_addressing_someone_else_marks_an_exchange_but_a_self_mention_does_not() -> None:
     chat = _passages([
         ("c1", "jane", "2019-03-01T09:00:00", None, "@omar does the same fix work on Windows?"),
