@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from pipeline.text import content_words, has_question_mark, is_generic_question, needs_antecedent, split_sentences, words
+from pipeline.text import content_words, has_question_mark, is_generic_question, needs_antecedent, split_sentences
 
 __all__ = ["WEIGHTS", "Worthiness", "faq_worthiness"]
 
@@ -93,7 +93,7 @@ WEIGHTS: dict[str, float] = {
     "poll": -1.5,  # "does anyone use X?": asks who, not how
     "hidden_context": -1.5,  # "How does X break @jane's convention?": needs the conversation
     "suggestion": -1.5,  # "have you tried X?": a reply in question form
-    "wordless": -1.0,  # "?", "??": a nudge, asks nothing
+    "wordless": -1.0,  # "?", "What for?": names nothing, a fragment of a conversation
     "follow_up": -1.0,  # a short or back-referring question inside an ongoing chat exchange
     "leans_back": -1.0,  # a post that only asks about "it"/"this" without saying what
 }
@@ -157,7 +157,7 @@ def faq_worthiness(question: str, post: str, in_exchange: str | None = None) -> 
         "poll": _share(_POLL, asking, question),
         "hidden_context": 1.0 if _HIDDEN_CONTEXT.search(question) else 0.0,
         "suggestion": 1.0 if asking and all(_SUGGESTION.search(s) for s in asking) else 0.0,
-        "wordless": 0.0 if words(question) else 1.0,
+        "wordless": 0.0 if content_words(question) or content_words(post) else 1.0,
         "follow_up": _follow_up(asking, question, in_exchange) if in_exchange else 0.0,
         "leans_back": 1.0 if asking and len(asking) == len(sentences) and all(needs_antecedent(s) for s in asking) else 0.0,
     }

@@ -54,11 +54,12 @@ def test_questions_pointing_at_what_someone_said_need_the_conversation() -> None
     ]) == [_REAL]  # fmt: skip
 
 
-def test_a_suggestion_phrased_as_a_question_and_a_bare_nudge_are_not_faqs() -> None:
+def test_a_suggestion_phrased_as_a_question_and_a_question_naming_nothing_are_not_faqs() -> None:
     assert _questions([
         ("jane", "Have you tried `raco setup --clean` before rebuilding the collection?"),
         ("omar", "If you reload the #lang extensions from the Racket menu, does the colouring correct itself?"),
         ("lena", "??"),
+        ("kim", "What for?"),
         ("ana", _REAL),
     ]) == [_REAL]  # fmt: skip
 
