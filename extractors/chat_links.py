@@ -85,7 +85,8 @@ def _addresses_other(text: str, author: str | None) -> bool:
     """The message opens by addressing someone other than its author (a self-mention, which
     some chat exports put in front of a message, addresses nobody)."""
     # No word boundary after the name: some exports glue the mention to the text ("@janeHello").
-    return _addresses_someone(text) and not re.match(r"^\s*@" + re.escape((author or "").strip()), text, re.IGNORECASE)
+    name = (author or "").strip()
+    return _addresses_someone(text) and not (name and re.match(r"^\s*@" + re.escape(name), text, re.IGNORECASE))
 
 
 def link_unthreaded(passages: list[Passage]) -> list[Passage]:
