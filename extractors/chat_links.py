@@ -11,6 +11,14 @@ and `reply_to` set to the question's) when
 - and the asker's own messages right after a linked reply ("thanks, that worked!") follow it,
   so an acknowledgement credits the reply it thanks.
 
+A question that is not linked but continues an exchange is marked `extra["in_exchange"]`:
+"addressed" when it opens by addressing someone else ("@jane does that work?"), "follows" when
+it follows someone else's message in the channel within `REPLY_WINDOW`. It may be a
+clarification ("Do you mean `syntax`?") rather than a new question, which the FAQ-worthiness
+decision weighs. The asker's own statements right before the question, with nobody speaking in
+between (within `LEAD_IN_WINDOW`), are its `extra["lead_in"]`: in chat people state the problem
+over several messages and ask last ("i get error 502 with fpm" … "Can anybody help me with this?").
+
 Only chat messages that are not part of a real thread are linked; threaded sources and mail
 or Q&A posts (which carry a subject or title) are unchanged.
 """
@@ -24,12 +32,15 @@ from datetime import datetime, timedelta
 from pipeline.models import Passage
 from pipeline.text import is_question
 
-__all__ = ["MENTION_WINDOW", "REPLY_WINDOW", "link_unthreaded"]
+__all__ = ["LEAD_IN_WINDOW", "MENTION_WINDOW", "REPLY_WINDOW", "link_unthreaded"]
 
 #: A reply that names the asker still answers hours later (time zones), not days later.
 MENTION_WINDOW = timedelta(hours=12)
 #: An unaddressed reply answers the latest question only if it follows it closely.
 REPLY_WINDOW = timedelta(minutes=10)
+#: The asker's own statements this close before their question, with nobody speaking in
+#: between, state the problem it asks about ("I get error 502 with fpm" … "Can anybody help?").
+LEAD_IN_WINDOW = timedelta(minutes=30)
 
 
 @dataclass
@@ -67,7 +78,15 @@ def _mentions(text: str, author: str | None) -> bool:
 
 
 def _addresses_someone(text: str) -> bool:
-    return bool(re.match(r"^\s*@\w", text))
+    return bool(re.match(r"^\s*<?@\w", text))  # "@jane", or Slack's "<@jane>"
+
+
+def _addresses_other(text: str, author: str | None) -> bool:
+    """The message opens by addressing someone other than its author (a self-mention, which
+    some chat exports put in front of a message, addresses nobody)."""
+    # No word boundary after the name: some exports glue the mention to the text ("@janeHello").
+    name = (author or "").strip()
+    return _addresses_someone(text) and not (name and re.match(r"^\s*@" + re.escape(name), text, re.IGNORECASE))
 
 
 def link_unthreaded(passages: list[Passage]) -> list[Passage]:
@@ -86,7 +105,10 @@ def link_unthreaded(passages: list[Passage]) -> list[Passage]:
         and not p.extra.get("subject") and not p.extra.get("title")
     }  # fmt: skip
     open_by_channel: dict[str, list[_Open]] = {}
+    last_by_channel: dict[str, tuple[str | None, datetime]] = {}  # latest speaker and time
+    said_by_channel: dict[str, list[tuple[Passage, datetime]]] = {}  # the latest speaker's run of statements
     links: dict[str, Passage] = {}  # passage id -> the question root it answers
+    marks: dict[str, dict[str, str]] = {}  # passage id -> extra fields: in_exchange, lead_in
     for p in sorted(passages, key=lambda x: x.seq):
         at = _when(p)
         if p.id not in alone or at is None:
@@ -94,26 +116,53 @@ def link_unthreaded(passages: list[Passage]) -> list[Passage]:
         channel = str(p.extra.get("channel") or "")
         questions = open_by_channel.setdefault(channel, [])
         questions[:] = [q for q in questions if at - q.at <= MENTION_WINDOW]
+        last = last_by_channel.get(channel)
+        last_by_channel[channel] = (p.author, at)
+        said = said_by_channel.setdefault(channel, [])
         target = _target(p, at, questions)
         if target is not None:
             links[p.id] = target.root
             if p.author != target.root.author:
                 target.replied = True
                 target.last_reply_at = at
+            said.clear()
             continue
-        if is_question(p.text):
-            questions.append(_Open(root=p, at=at))
-    if not links:
+        if not is_question(p.text):
+            if said and said[-1][0].author != p.author:
+                said.clear()
+            said.append((p, at))
+            continue
+        questions.append(_Open(root=p, at=at))
+        marks[p.id] = _marks(p, at, last, said)
+        said.clear()
+    if not links and not any(marks.values()):
         return passages
     out = []
     for p in passages:
         root = links.get(p.id)
         if root is None:
-            out.append(p)
+            extra = marks.get(p.id)
+            out.append(p.model_copy(update={"extra": {**p.extra, **extra}}) if extra else p)
             continue
         thread = root.thread_id or root.message_id or root.id
         out.append(p.model_copy(update={"thread_id": thread, "reply_to": root.message_id or thread}))
     return out
+
+
+def _marks(
+    p: Passage, at: datetime, last: tuple[str | None, datetime] | None, said: list[tuple[Passage, datetime]]
+) -> dict[str, str]:
+    """What a new chat question carries for the extractor: how it continues an exchange
+    (`in_exchange`) and the asker's own statements right before it (`lead_in`)."""
+    marks: dict[str, str] = {}
+    if _addresses_other(p.text or "", p.author):
+        marks["in_exchange"] = "addressed"
+    elif last is not None and last[0] != p.author and at - last[1] <= REPLY_WINDOW:
+        marks["in_exchange"] = "follows"
+    lead = [m.text for m, when in said if m.author == p.author and at - when <= LEAD_IN_WINDOW]
+    if lead:
+        marks["lead_in"] = "\n".join(lead)
+    return marks
 
 
 def _target(p: Passage, at: datetime, questions: list[_Open]) -> _Open | None:

@@ -1,11 +1,14 @@
 """Is this thread a FAQ candidate? A small scored decision a reviewer can inspect.
 
 Not every message with a "?" is a question a community lead would keep: outage pings ("is it
-just me or X is down?"), logistics ("who is coming on Thursday?"), announcements ("Beta
-privileges will change…", "recordings of the spring meetup are up") and chit-chat ("how is
-everyone?") are not. Each thread gets a handful of features, each a number with a fixed
-meaning; the score is their weighted sum and the thread is a FAQ candidate when the score is
-at least 0. The features and the score are returned, so the decision can be logged and tested.
+just me or X is down?"), logistics ("who is coming on Thursday?", "is this the room for…?"),
+announcements ("Beta privileges will change…", "recordings of the spring meetup are up"),
+chit-chat ("how is everyone?"), polls ("does anyone use X?"), questions that point at what
+someone said earlier ("How does X break @jane's convention?"), suggestions phrased as questions
+("have you tried X?") and, in chat, clarifications inside an exchange ("Do you mean `syntax`?")
+are not. Each thread gets a handful of features, each a number with a fixed meaning; the score
+is their weighted sum and the thread is a FAQ candidate when the score is at least 0. The
+features and the score are returned, so the decision can be logged and tested.
 
 The weights are set by reasoning (a strong "not a FAQ" cue outweighs a plain question; a
 specific technical question outweighs a weak cue), not fitted to labels.
@@ -16,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from pipeline.text import content_words, has_question_mark, is_generic_question, split_sentences
+from pipeline.text import content_words, has_question_mark, is_generic_question, needs_antecedent, split_sentences
 
 __all__ = ["WEIGHTS", "Worthiness", "faq_worthiness"]
 
@@ -24,7 +27,8 @@ _OUTAGE = re.compile(
     r"\bis\s+it\s+(?:just|only)\s+me\b|\b(?:just|only)\s+me\s+or\b"
     r"|\bis\s+(?:the\s+)?[\w.\-]+(?:\s+(?:site|server|service|system))?\W{0,2}\s+\W?(?:down|offline|broken|dead)\b"
     r"|\b(?:down|offline)\s+for\s+(?:anyone|everyone|everybody)\b|\banyone\s+else\s+(?:seeing|having|getting)\b"
-    r"|\b(?:site|server|service|website|build\s+farm)\s+(?:is\s+)?(?:down|unreachable)\b",
+    r"|\b(?:site|server|service|website|build\s+farm)\s+(?:is\s+)?(?:down|unreachable)\b"
+    r"|\bis\s+(?:the\s+)?[\w.\-]+\s+(?:unstable|slow|laggy|lagging|flaky)\b|\bor\s+is\s+it\s+(?:just\s+)?(?:me|my)\b",
     re.IGNORECASE,
 )
 _ANNOUNCEMENT = re.compile(
@@ -37,12 +41,37 @@ _ANNOUNCEMENT = re.compile(
 _LOGISTICS = re.compile(
     r"\b(?:meetup|meet-up|webinar|conference|workshop|lunch|dinner|drinks|venue|zoom\s+link|calendar\s+invite"
     r"|who(?:'s|\s+is|\s+else\s+is)\s+(?:coming|going|joining|attending|around|here)|what\s+time\s+(?:is|does)"
-    r"|(?:when|where)\s+is\s+the\s+(?:meeting|call|event|session))\b",
+    r"|(?:when|where)\s+is\s+the\s+(?:meeting|call|event|session)"
+    # Questions about the channel itself: where to ask, whether this is the room, who runs it.
+    r"|is\s+this\s+the\s+(?:right\s+)?(?:room|channel|place|chat|forum)|where\s+(?:can|should|do)\s+(?:i|we)\s+(?:ask|post|report)"
+    r"|any(?:one|body)\s+from\s+(?:the\s+)?[\w.\-]+(?:\s+team)?\s+(?:here|around|online|doing\s+support)"
+    r"|any(?:one|body)\s+from\s+(?:the\s+)?[\w.\-]+(?:\s+team)?\s*\?)",
     re.IGNORECASE,
 )
 _SOCIAL = re.compile(
     r"\b(?:how\s+(?:are|is)\s+(?:you|everyone|everybody|it\s+going)|what'?s\s+up|anyone\s+(?:around|here|awake|online)"
     r"|happy\s+(?:new\s+year|holidays|birthday|friday)|good\s+(?:morning|night)|welcome|congrat\w*|lol|haha)\b",
+    re.IGNORECASE,
+)
+# A poll asks whether anyone uses or does something, not how to solve a problem.
+_POLL = re.compile(
+    r"^\W*(?:(?:hey|hi|so|also|just\s+curious)\W+)?(?:(?:does|do|is|are|has|have)\s+)?(?:any(?:one|body|1)|some(?:one|body)"
+    r"|either\s+of\s+you|any\s+of\s+you)\s+(?:here\s+)?(?:else\s+)?(?:use[sd]?|using|tried|do|doing|run|running"
+    r"|interested|work(?:s|ing)?\s+(?:with|on))\b",
+    re.IGNORECASE,
+)
+# A question that points at what someone said earlier needs that conversation to make sense:
+# "How does X break <@Julia>'s convention?", "Are the things you mentioned adjusted for…?"
+_HIDDEN_CONTEXT = re.compile(
+    r"(?:<@[^>]+>|@[\w.\-]+)\s*['’]s\b|\b(?:you|he|she|they)\s+(?:just\s+)?(?:mentioned|said|suggested|described|showed|posted)\b"
+    r"|\bas\s+(?:you|he|she|they)\s+said\b",
+    re.IGNORECASE,
+)
+# A question back that proposes a fix is an answer in question form: "have you tried X?",
+# "If you reload the extensions, does the colouring correct itself?"
+_SUGGESTION = re.compile(
+    r"\b(?:have|did)\s+you\s+(?:tried|try)\b|^\W*if\s+you\b.*\b(?:does|do|is|will)\s+(?:it|that|this|the)\b"
+    r"|\bwhat\s+happens\s+if\s+you\b",
     re.IGNORECASE,
 )
 _TECHNICAL = re.compile(
@@ -61,17 +90,27 @@ WEIGHTS: dict[str, float] = {
     "announcement": -1.0,  # "Beta privileges will change…", "recordings are up"
     "logistics": -0.8,  # meetups, venues, who is coming
     "social": -0.8,  # "how is everyone?", "happy new year"
+    "poll": -1.5,  # "does anyone use X?": asks who, not how
+    "hidden_context": -1.5,  # "How does X break @jane's convention?": needs the conversation
+    "suggestion": -1.5,  # "have you tried X?": a reply in question form
+    "wordless": -1.0,  # "?", "What for?": names nothing, a fragment of a conversation
+    "follow_up": -1.0,  # a short or back-referring question inside an ongoing chat exchange
+    "leans_back": -1.0,  # a post that only asks about "it"/"this" without saying what
 }
 
+#: A question naming at most this many things, asked inside an exchange, is a clarification.
+_FOLLOW_UP_WORDS = 3
 
-def _outage_share(asking: list[str], post: str) -> float:
-    """How much of what the post asks is an outage ping: 1 when every asking sentence is one
-    ("is it just me or X is down?"), a share when the post also asks something else ("Is R-Forge
-    dead? … does anyone have advice on hosting several packages in one git repository?")."""
+
+def _share(pattern: re.Pattern[str], asking: list[str], post: str) -> float:
+    """How much of what the post asks matches `pattern`: 1 when every specific asking sentence
+    does (or, when none is specific, the post does), else the share of those that do: "Is R-Forge
+    dead? … does anyone have advice on hosting several packages in one git repository?" is half
+    an outage ping, "Does anyone use X? Why does X recompile every file?" half a poll."""
     specific = [s for s in asking if not is_generic_question(s)]  # "Anyone know?" asks nothing
     if not specific:
-        return 1.0 if _OUTAGE.search(post) else 0.0
-    return sum(1 for s in specific if _OUTAGE.search(s)) / len(specific)
+        return 1.0 if pattern.search(post) else 0.0
+    return sum(1 for s in specific if pattern.search(s)) / len(specific)
 
 
 @dataclass
@@ -83,8 +122,22 @@ class Worthiness:
     features: dict[str, float] = field(default_factory=dict)
 
 
-def faq_worthiness(question: str, post: str) -> Worthiness:
-    """Score whether a thread whose opening `post` asks `question` is a FAQ candidate."""
+def _follow_up(asking: list[str], question: str, exchange: str) -> float:
+    """1 when a question asked inside an exchange is a clarification or follow-up rather than
+    a new problem: addressed to someone ("@jane does that work?"), short ("probably not ?",
+    "Do you mean `syntax`?"), a remark without a "?" ("I will share how to do it anyway") or
+    leaning on what was said before ("is that only for Xcode 8?")."""
+    if exchange == "addressed" or len(content_words(question)) <= _FOLLOW_UP_WORDS:
+        return 1.0
+    if not asking and not question.strip().endswith("?"):
+        return 1.0  # a "how to" inside a reply is rarely a question of its own
+    return 1.0 if asking and all(needs_antecedent(s) for s in asking) else 0.0
+
+
+def faq_worthiness(question: str, post: str, in_exchange: str | None = None) -> Worthiness:
+    """Score whether a thread whose opening `post` asks `question` is a FAQ candidate.
+    `in_exchange`: how the post continues a chat exchange, "addressed" or "follows" (see
+    `extractors.chat_links`); None when it opens one."""
     sentences = split_sentences(post)
     asking = [s for s in sentences if has_question_mark(s)]
     # An announcement states: its cue sits in a statement ("Beta privileges will change…"),
@@ -97,10 +150,16 @@ def faq_worthiness(question: str, post: str) -> Worthiness:
         "asks": 1.0 if asking or question.strip().endswith("?") else 0.5,
         "specific": 0.0 if generic else min(1.0, len(specific_words) / 6),
         "technical": 1.0 if _TECHNICAL.search(post) else 0.0,
-        "outage": _outage_share(asking, post),
+        "outage": _share(_OUTAGE, asking, post),
         "announcement": 1.0 if _ANNOUNCEMENT.search(statements) else 0.0,
         "logistics": 1.0 if _LOGISTICS.search(post) else 0.0,
         "social": 1.0 if _SOCIAL.search(question) and len(specific_words) < 5 else 0.0,
+        "poll": _share(_POLL, asking, question),
+        "hidden_context": 1.0 if _HIDDEN_CONTEXT.search(question) else 0.0,
+        "suggestion": 1.0 if asking and all(_SUGGESTION.search(s) for s in asking) else 0.0,
+        "wordless": 0.0 if content_words(question) or content_words(post) else 1.0,
+        "follow_up": _follow_up(asking, question, in_exchange) if in_exchange else 0.0,
+        "leans_back": 1.0 if asking and len(asking) == len(sentences) and all(needs_antecedent(s) for s in asking) else 0.0,
     }
     score = round(sum(WEIGHTS[k] * v for k, v in features.items()), 3)
     return Worthiness(score=score, keep=score >= 0, features=features)

@@ -37,7 +37,9 @@ class ThreadExtractor:
     name = "threads"
     # 5: single substantive replies answer, chat replies linked, questions stand alone, clean
     #    text, non-FAQ threads left out
-    version = "5"
+    # 6: chat polls, channel logistics, hidden-context and follow-up questions left out; a chat
+    #    question is led by the asker's own statements just before it
+    version = "6"
     source_kinds = frozenset({SourceKind.thread})
 
     def __init__(self, embed: EmbedFn | None = None, runners_up: int = RUNNERS_UP) -> None:
@@ -107,7 +109,7 @@ def _worth_keeping(root: Passage, question: str, result: ExtractionResult) -> bo
     A Q&A site's question is a question by design and is always kept."""
     if root.element_type == "question":
         return True
-    worth = faq_worthiness(question, _post_text(root))
+    worth = faq_worthiness(question, _post_text(root), in_exchange=root.extra.get("in_exchange") or None)
     result.decisions.append(
         {"passage_id": root.id, "question": question, "keep": worth.keep, "score": worth.score, "features": worth.features}
     )
@@ -152,8 +154,18 @@ def _question_and_context(root: Passage) -> tuple[str, str | None]:
         # A title that names a topic ("Phononic Quantum Computing") leads the body's question.
         core = question_core(root.text, subject=title, with_antecedent=True)
         return core, cleaned or None
-    core = question_core(root.text, subject=_subject(root), with_antecedent=True)
+    text = _asked_text(root)
+    cleaned = clean_message(text)
+    core = question_core(text, subject=_subject(root), with_antecedent=True)
     return core, (cleaned if cleaned and cleaned != core else None)
+
+
+def _asked_text(root: Passage) -> str:
+    """The root's text, led by the asker's own statements right before it in an unthreaded chat
+    (`extra["lead_in"]`, see `extractors.chat_links`): "Can anybody help me with this issue?"
+    asks about the "i get error 502 …" said just before."""
+    lead = str(root.extra.get("lead_in") or "").strip()
+    return f"{lead}\n\n{root.text}" if lead else root.text
 
 
 def _subject(root: Passage) -> str | None:
@@ -218,7 +230,8 @@ def _post_text(root: Passage) -> str:
     as the answer-ranking evaluation measured it, not the isolated question (its narrative names
     what "it" is, and the replies answer the post)."""
     title = str(root.extra.get("title") or "").strip() or (_subject(root) or "")
-    body = clean_message(root.text) or root.text.strip()
+    text = _asked_text(root)
+    body = clean_message(text) or text.strip()
     return f"{title}. {body}" if title and body else title or body
 
 

@@ -1,0 +1,128 @@
+"""Unthreaded chat: which questions are FAQ candidates (issue 10, items 3 and 5).
+
+Polls, questions about the channel, outage pings, questions that point at someone's earlier
+words, suggestions phrased as questions, bare "?" nudges and clarifications inside an exchange
+are not FAQs; a question is led by the asker's own statements just before it.
+"""
+
+from __future__ import annotations
+
+from extractors.chat_links import link_unthreaded
+from extractors.faq_worthiness import faq_worthiness
+from tests.extractors.test_faq_threads import _passages, _run
+
+# Hours apart: nothing links, each message is its own conversation.
+_SPREAD = ["2019-03-0{}T09:00:00".format(d) for d in range(1, 10)]
+_REAL = "How do I get syntax-parse to report the error at the inner form?"
+
+
+def _questions(texts: list[tuple[str, str]]) -> list[str]:
+    """The FAQ questions extracted from (author, text) messages posted a day apart."""
+    chat = _passages([(f"m{i}", author, _SPREAD[i], None, text) for i, (author, text) in enumerate(texts)])
+    return [c.question for c in _run(chat).candidates]
+
+
+def test_polls_and_questions_about_the_channel_are_not_faqs() -> None:
+    assert _questions([
+        ("jane", "Does anyone use Emacs with racket-mode for daily work?"),
+        ("omar", "Hey anyone using the official postgres image in production?"),
+        ("lena", "is this the room to talk about contributing?"),
+        ("ravi", "where can I ask beginner questions?"),
+        ("kim", "Is there actually anyone from the core team doing support here at all?"),
+        ("ana", _REAL),
+    ]) == [_REAL]  # fmt: skip
+
+
+def test_a_poll_beside_a_real_question_only_weighs_half() -> None:
+    worth = faq_worthiness(
+        "Does anyone use raco make in CI? Why does raco make recompile every file after a checkout?",
+        "Does anyone use raco make in CI? Why does raco make recompile every file after a checkout?",
+    )
+    assert worth.features["poll"] == 0.5 and worth.keep
+
+
+def test_an_instability_ping_is_an_outage_ping() -> None:
+    worth = faq_worthiness("Is gitter.im unstable? Or is it my laptop?", "Is gitter.im unstable? Or is it my laptop?")
+    assert worth.features["outage"] == 1.0 and not worth.keep
+
+
+def test_questions_pointing_at_what_someone_said_need_the_conversation() -> None:
+    assert _questions([
+        ("jane", "How does `with-handlers` break <@Julia>'s convention for exceptions?"),
+        ("omar", "Are the things you mentioned (signal handlers, etc.) adjusted for processes started by `subprocess`?"),
+        ("ana", _REAL),
+    ]) == [_REAL]  # fmt: skip
+
+
+def test_a_suggestion_phrased_as_a_question_and_a_question_naming_nothing_are_not_faqs() -> None:
+    assert _questions([
+        ("jane", "Have you tried `raco setup --clean` before rebuilding the collection?"),
+        ("omar", "If you reload the #lang extensions from the Racket menu, does the colouring correct itself?"),
+        ("lena", "??"),
+        ("kim", "What for?"),
+        ("ana", _REAL),
+    ]) == [_REAL]  # fmt: skip
+
+
+def test_a_post_that_only_asks_about_it_without_saying_what_is_not_a_faq() -> None:
+    assert _questions([("jane", "Would this be the best way to do it?"), ("ana", _REAL)]) == [_REAL]
+
+
+def test_a_short_clarification_inside_an_exchange_is_not_a_new_faq() -> None:
+    chat = _passages([
+        ("c1", "jane", "2019-03-01T09:00:00", None, "Why isn't `#'x` for quote-syntax just the identifier x?"),
+        ("c2", "omar", "2019-03-01T09:01:00", None, "it is wrapped in a syntax object, the identifier keeps its lexical context"),
+        ("c3", "lena", "2019-03-01T09:02:00", None, "Do you mean `syntax`?"),
+    ])  # fmt: skip
+    result = _run(chat)
+    assert [c.question for c in result.candidates] == ["Why isn't `#'x` for quote-syntax just the identifier x?"]
+    decided = {d["passage_id"]: d for d in result.decisions}
+    assert decided[chat[2].id]["features"]["follow_up"] == 1.0
+
+
+def test_a_remark_without_a_question_mark_inside_an_exchange_is_not_a_faq() -> None:
+    chat = _passages([
+        ("c1", "jane", "2019-03-01T09:00:00", None, "Is there a shortcut in DrRacket for inserting a lambda?"),
+        ("c2", "omar", "2019-03-01T09:01:00", None, "Ctrl+backslash inserts one"),
+        ("c3", "lena", "2019-03-01T09:02:00", None, "For me, understanding how to pass values between macros made it click"),
+    ])  # fmt: skip
+    result = _run(chat)
+    assert [c.question for c in result.candidates] == ["Is there a shortcut in DrRacket for inserting a lambda?"]
+    assert {d["passage_id"]: d for d in result.decisions}[chat[2].id]["features"]["follow_up"] == 1.0
+
+
+def test_addressing_someone_else_marks_an_exchange_but_a_self_mention_does_not() -> None:
+    chat = _passages([
+        ("c1", "jane", "2019-03-01T09:00:00", None, "@omar does the same fix work on Windows?"),
+        ("c2", "ana", "2019-03-02T09:00:00", None, "@anaHello guys, how do I stop an observable from emitting twice?"),
+        ("c3", "kim", "2019-03-03T09:00:00", None, "<@Lena> what does `Ring` mean on the package server?"),
+    ])  # fmt: skip
+    marks = [p.extra.get("in_exchange") for p in link_unthreaded(chat)]
+    assert marks == ["addressed", None, "addressed"]
+
+
+def test_the_askers_statements_just_before_a_generic_question_state_its_problem() -> None:
+    chat = _passages([
+        ("c1", "rene", "2016-12-08T19:55:16", None, "heyo.. i get error 502 bad gateway using php-fpm behind caddy"),
+        ("c2", "rene", "2016-12-08T19:55:34", None, "but i dont get why"),
+        ("c3", "rene", "2016-12-08T20:06:44", None, "Can anybody help me with this issue?"),
+    ])  # fmt: skip
+    (faq,) = _run(chat).candidates
+    assert "error 502 bad gateway" in faq.question
+    assert faq.evidence[0].passage_id == chat[2].id  # the question is still the message that asks
+
+
+def test_a_lead_in_stops_at_someone_else_and_at_the_window() -> None:
+    chat = _passages([
+        ("c1", "rene", "2016-12-08T08:00:00", None, "my build of the docs is slow"),
+        ("c2", "omar", "2016-12-08T09:00:00", None, "the package server is back"),
+        ("c3", "rene", "2016-12-08T09:01:00", None, "raco setup fails with a contract violation in scribble"),
+        ("c4", "rene", "2016-12-08T09:02:00", None, "How do I find which document breaks raco setup?"),
+    ])  # fmt: skip
+    root = next(p for p in link_unthreaded(chat) if p.id == chat[3].id)
+    assert root.extra["lead_in"] == "raco setup fails with a contract violation in scribble"
+    late = _passages([
+        ("d1", "rene", "2016-12-09T08:00:00", None, "my build of the docs is slow"),
+        ("d2", "rene", "2016-12-09T09:00:00", None, "How do I find which document breaks raco setup?"),
+    ])  # fmt: skip
+    assert "lead_in" not in link_unthreaded(late)[1].extra  # an hour later: a new topic
