@@ -165,3 +165,9 @@ def test_cli_pull_slack_reads_the_token_from_the_env_and_writes_an_export(
     assert json.loads(result.output)["channels"] == {"general": 6}  # 4 in history (a join among them), 2 replies
     assert (tmp_path / "live" / "channels.json").is_file() and (tmp_path / "live" / "general" / "2023-11-14.json").is_file()
     assert "xoxb-from-env" not in (tmp_path / "practice.toml").read_text() + result.output
+    ingested = CliRunner().invoke(main, ["ingest", str(tmp_path / "live"), "--json"])
+    assert ingested.exit_code == 0, ingested.output
+    report = json.loads(ingested.output)
+    # one Slack source; the channel_join event is not a passage
+    assert report["counts"]["new"] == 1 and report["passages_written"] == 5
+    assert [s["format"] for s in report["sources"]] == ["slack"]
