@@ -22,7 +22,7 @@ CHECKPOINTS = "slack-checkpoint"
 
 
 class SlackPullError(Exception):
-    """A pull that cannot start (no token, no channels configured)."""
+    """A pull that cannot start (no token, no channels configured, a token Slack refuses)."""
 
 
 @dataclass
@@ -85,7 +85,12 @@ def pull_slack(settings: SlackSettings, store: Any, folder: Path, now: float | N
         client = make_client(token, settings.base_url)
     saved = store.cache(CHECKPOINTS)
     checkpoints = {cid: ChannelCheckpoint.from_json(json.loads(raw)) for cid, raw in saved.items()}
-    result = pull(client, settings.channels, checkpoints, now if now is not None else time.time(), settings.active_days, SlackApiError)
+    try:
+        result = pull(client, settings.channels, checkpoints, now if now is not None else time.time(), settings.active_days, SlackApiError)
+    except SlackApiError as exc:  # listing channels or users failed: nothing can be pulled
+        error = exc.response.get("error") if exc.response is not None else exc
+        needed = exc.response.get("needed") if exc.response is not None else None
+        raise SlackPullError(f"Slack refused the pull: {error}" + (f" (the token needs the scope {needed})" if needed else "")) from None
 
     report = PullReport(folder=str(folder), threads_fetched=result.threads_fetched, warnings=list(result.warnings))
     for channel, messages in result.messages.items():

@@ -141,6 +141,23 @@ def test_two_pulls_fetch_only_new_messages_and_the_active_thread(stub: tuple[Stu
     assert json.loads(store.cache(CHECKPOINTS)["C0GENERAL"])["newest"] == "1700000400.000400"
 
 
+def test_a_channel_the_bot_is_not_in_is_a_warning_and_the_others_are_pulled(stub: tuple[StubSlack, str], tmp_path: Path) -> None:
+    slack, base_url = stub
+    slack.use("pull1")
+    store = MemoryStore()
+    report = pull_slack(SlackSettings(channels=["ops", "general"]), store, tmp_path, now=PULL1_NOW, client=make_client("x", base_url))
+    assert [w for w in report.warnings if "#ops" in w and "not_in_channel" in w]
+    assert list(report.channels) == ["general"] and "C0OPS" not in store.cache(CHECKPOINTS)
+    assert not (tmp_path / "ops").exists() and (tmp_path / "general").is_dir()
+
+
+def test_a_refused_token_is_a_clear_error(stub: tuple[StubSlack, str], tmp_path: Path) -> None:
+    slack, base_url = stub
+    slack.use("revoked")
+    with pytest.raises(SlackPullError, match="invalid_auth"):
+        pull_slack(SlackSettings(channels=["general"]), MemoryStore(), tmp_path, now=PULL1_NOW, client=make_client("x", base_url))
+
+
 def test_no_token_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("MY_SLACK_TOKEN", raising=False)
     with pytest.raises(SlackPullError, match="MY_SLACK_TOKEN"):
@@ -171,3 +188,26 @@ def test_cli_pull_slack_reads_the_token_from_the_env_and_writes_an_export(
     # one Slack source; the channel_join event is not a passage
     assert report["counts"]["new"] == 1 and report["passages_written"] == 5
     assert [s["format"] for s in report["sources"]] == ["slack"]
+
+
+def test_merge_replaces_a_message_fetched_again_and_keeps_day_files_in_time_order() -> None:
+    from pipeline.sources.slack_live import merge_into_export
+
+    existing = {"general/2023-11-14.json": [{"ts": "1700000300.000300", "text": "b"}, {"ts": "1700000100.000100", "text": "a"}]}
+    fetched = [
+        {"ts": "1700000100.000100", "text": "a, edited", "edited": {"user": "U1", "ts": "1700000150.0"}},
+        {"ts": "1700000200.000200", "text": "new"},
+        {"ts": "1700086400.000000", "text": "next day"},  # 2023-11-15 22:13:20 UTC
+    ]
+    merged = merge_into_export(existing, "general", fetched)
+    assert sorted(merged) == ["general/2023-11-14.json", "general/2023-11-15.json"]
+    assert [m["text"] for m in merged["general/2023-11-14.json"]] == ["a, edited", "new", "b"]
+
+
+def test_an_unreadable_stored_checkpoint_starts_the_channel_afresh() -> None:
+    from pipeline.sources.slack_live import ChannelCheckpoint
+
+    assert ChannelCheckpoint.from_json(["not", "a", "dict"]) == ChannelCheckpoint()
+    assert ChannelCheckpoint.from_json({"newest": "yesterday", "threads": {"1.0": "2.0", "3.0": "soon"}}) == ChannelCheckpoint(
+        newest=None, threads={"1.0": "2.0"}
+    )
