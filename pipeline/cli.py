@@ -271,6 +271,7 @@ def _register_subcommands() -> None:
     from pipeline.cli_eval_duplicates import duplicates_command
     from pipeline.cli_eval_search import search_command
     from pipeline.cli_mcp import mcp_command
+    from pipeline.cli_pull import pull_group
     from pipeline.cli_ops import COMMANDS as OPS_COMMANDS
     from pipeline.cli_deploy import deploy
     from pipeline.cli_review import review_group, users_group
@@ -281,7 +282,7 @@ def _register_subcommands() -> None:
     eval_group.add_command(search_command)
     eval_group.add_command(duplicates_command)
     eval_group.add_command(disentangle_command)
-    for command in [*COMMANDS, *OPS_COMMANDS, search, review_group, users_group, serve_command, deploy, mcp_command]:
+    for command in [*COMMANDS, *OPS_COMMANDS, search, review_group, users_group, serve_command, deploy, mcp_command, pull_group]:
         main.add_command(command)
     main.add_command(eval_group)
 

@@ -36,6 +36,12 @@ built-in defaults apply (no sources: `practice run PATH...` names them).
     dask_workers = 2                # worker processes of the local cluster
     extract_batch = 20              # sources per extraction task
     embed_batch = 512               # texts per embedding task
+
+    [slack]                         # `practice pull slack` (see README "Live Slack")
+    token_env = "SLACK_BOT_TOKEN"   # the env var holding the bot token; the token is never stored
+    channels = ["general"]          # names, #names or ids
+    folder = "slack-live"           # the export folder the pull writes; name it in a [[sources]] entry
+    active_days = 7                 # threads with a reply newer than this are re-fetched on every pull
 """
 
 from __future__ import annotations
@@ -119,6 +125,16 @@ class RunSettings(_Section):
     embed_batch: int = Field(default=512, ge=1)
 
 
+class SlackSettings(_Section):
+    """The live Slack pull: which channels, into which export folder, with which token variable."""
+
+    token_env: str = "SLACK_BOT_TOKEN"
+    channels: list[str] = Field(default_factory=list)
+    folder: str = "slack-live"  # relative to the config file's folder
+    active_days: float = Field(default=7, ge=0)
+    base_url: str | None = None  # another Web API root (Slack's own by default); tests use a local stub
+
+
 class Settings(_Section):
     """Everything `practice.toml` can say."""
 
@@ -130,6 +146,7 @@ class Settings(_Section):
     search: SearchSettings = Field(default_factory=SearchSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     run: RunSettings = Field(default_factory=RunSettings)
+    slack: SlackSettings = Field(default_factory=SlackSettings)
     base_dir: str = "."  # where relative source paths are resolved from (the file's folder)
 
 
