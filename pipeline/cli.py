@@ -282,7 +282,8 @@ def _register_subcommands() -> None:
     eval_group.add_command(search_command)
     eval_group.add_command(duplicates_command)
     eval_group.add_command(disentangle_command)
-    for command in [*COMMANDS, *OPS_COMMANDS, search, review_group, users_group, serve_command, deploy, mcp_command, pull_group]:
+    front = [search, review_group, users_group, serve_command, deploy, mcp_command, pull_group]
+    for command in [*COMMANDS, *OPS_COMMANDS, *front]:
         main.add_command(command)
     main.add_command(eval_group)
 
