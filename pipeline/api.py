@@ -298,10 +298,10 @@ class PracticeWeb:
     def embedder(self) -> tuple[Callable[[list[str]], np.ndarray], str]:
         if self._embed is not None:
             return self._embed, self._model_id or "injected"
-        from index.embeddings import shared_embedder
+        from pipeline.stages import shared_service
 
-        e = shared_embedder(self.settings.embeddings.model)
-        return e.encode, e.model_name
+        e = shared_service(self.settings)  # queries: deduplicated, not cached in the store (a reader)
+        return e, e.model_name
 
     def searcher(self) -> Any:
         """The Searcher over the current release (reopened when CURRENT moves), or None."""

@@ -59,6 +59,9 @@ class SourceEntry(_Section):
 
 class EmbeddingSettings(_Section):
     model: str = "all-MiniLM-L6-v2"
+    # "auto": the fastest backend that passed the quality guard when the export was built (see
+    # index/embed_export.py); "torch" (fp32 sentence-transformers) or "onnx-int8" to force one.
+    backend: Literal["auto", "torch", "onnx-int8"] = "auto"
 
 
 class ExtractSettings(_Section):
