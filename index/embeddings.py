@@ -1,6 +1,8 @@
 """Sentence embeddings: the bundled all-MiniLM-L6-v2 by default, any sentence-transformers model by name or path.
 
-The model loads lazily on first use and once per process (loading takes seconds).
+The model loads lazily on first use and once per process (loading takes seconds). `Embedder` is the
+torch backend; `shared_embedder` picks the configured one (`index.embed_backends`), and stages embed
+through `index.embed_service.EmbeddingService`, which caches with `embed_cached` below.
 """
 
 from __future__ import annotations
