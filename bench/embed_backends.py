@@ -11,7 +11,7 @@
    per source and cached in the store), cold, then a second run over the same messages (the
    channel re-exported under another name: a new source, the same texts) where the cache answers.
 
-    .venv/bin/python bench/embed_backends.py [--texts 400] [--messages 1500]
+    .venv/bin/python bench/embed_backends.py [--texts 400] [--messages 1500] [--service-backend onnx-int8|torch|auto]
 """
 
 from __future__ import annotations
@@ -122,8 +122,8 @@ def part_extract_ours(n: int) -> dict:
     return out
 
 
-def child(args: list[str]) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def child(args: list[str], backend: str | None = None) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **({"PRACTICE_EMBEDDING_BACKEND": backend} if backend else {})}
     done = subprocess.run([sys.executable, __file__, "--part", *args], env=env, capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"bench part {args} failed:\n{done.stderr[-3000:]}")
@@ -135,6 +135,7 @@ def main() -> None:
     parser.add_argument("--texts", type=int, default=400)
     parser.add_argument("--messages", type=int, default=1500)
     parser.add_argument("--backends", nargs="+", default=["torch", "onnx-int8"])
+    parser.add_argument("--service-backend", default="onnx-int8", help="the backend of the extraction run ('auto': the configured default)")
     parser.add_argument("--part", nargs="+")
     a = parser.parse_args()
     if a.part:
@@ -151,7 +152,7 @@ def main() -> None:
             got = child(["encode", backend, kind])
             note = "" if got["torch_loaded"] else "  (torch not imported)"
             print(f"  {backend:<38}: {got['per_s']:8.1f} texts/s   ratio {got['per_s'] / plain['per_s']:5.2f}x{note}")
-    today, ours = child(["today"]), child(["ours"])
+    today, ours = child(["today"]), child(["ours"], None if a.service_backend == "auto" else a.service_backend)
     print(f"extraction, first {a.messages} messages of the Racket Slack ({today['passages']} passages)")
     print(f"  today: torch per thread, no cache      : {today['seconds']:7.1f} s ({today['model_calls']} model calls)")
     for run, label in (("cold", f"ours ({ours['backend']}), batched, cold"), ("again", "ours, same messages again (cached)")):

@@ -6,9 +6,11 @@ onnx backend itself never does. Nothing is downloaded: the model is exported fro
 
 Steps: export the transformer to ONNX fp32 (token states out; pooling stays in numpy), quantise its
 weights dynamically to int8 with onnxruntime.quantization, then embed a fixed sample of real corpus
-texts with fp32 torch and with each quantised backend. A backend passes the guard when its mean cosine
-to the fp32 vectors is ≥ 1 - GUARD_TOLERANCE and its minimum ≥ MIN_COSINE; the default is the fastest
-backend that passes and beats torch, else torch, with the reason recorded in the manifest and logged.
+texts with fp32 torch and with each quantised backend, and run the search dev sets with each. A backend
+passes the guard when its mean cosine to the fp32 vectors is ≥ 1 - GUARD_TOLERANCE, its minimum ≥
+MIN_COSINE, and its NDCG@10 (dense only and default hybrid) on every dev set is within GUARD_TOLERANCE
+of torch's; the default is the fastest backend that passes and beats torch, else torch, with the
+reason recorded in the manifest and logged.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ GUARD_TOLERANCE = 0.01
 #: the minimum would always fall back to torch; the retrieval figures decide instead (see README).
 MIN_COSINE = 0.95
 GUARD_TEXTS = 300  # per kind: short questions, chat messages, ~128-token posts
-EXPORT_VERSION = "1"  # bump when the export or the guard changes: old caches are rebuilt
+EXPORT_VERSION = "2"  # bump when the export or the guard changes: old caches are rebuilt
 
 
 def model_cache_root() -> Path:
@@ -120,24 +122,57 @@ def _timed(encode, texts: list[str]) -> tuple[np.ndarray, float]:  # type: ignor
     return vectors, len(texts) / (time.perf_counter() - t0)
 
 
-def run_guard(model_dir: Path, model_name: str, files: dict[str, Path], texts: dict[str, list[str]]) -> dict:
-    """Cosine to fp32 torch (mean, min per kind and overall) and texts/s for torch and each backend."""
+def dev_sets(corpus: Path) -> list:  # list[RetrievalSet]
+    """The retrieval dev sets search defaults are chosen on: Stack Exchange duplicates, SemEval subtask B."""
+    from pipeline.eval_search_dev import load_semeval_questions, load_stackexchange_duplicates
+
+    semeval = sorted((corpus / "threads" / "semeval2016").glob("SemEval2016-Task3-CQA-QL-train-part*.xml"))
+    return [load_stackexchange_duplicates(corpus / "threads/stackexchange/quantumcomputing.stackexchange.com"),
+            load_semeval_questions(semeval)]  # fmt: skip
+
+
+def retrieval_figures(encode, sets: list) -> dict[str, dict[str, float]]:  # type: ignore[no-untyped-def]
+    """NDCG@10 of dense-only and of the default hybrid search on each dev set, as `practice eval search`."""
+    from pipeline.eval_search import evaluate_retrieval
+
+    out = {}
+    for data in sets:
+        report = evaluate_retrieval(data, embed=encode, model_id="guard")
+        results = report["results"]
+        out[report["set"]] = {"queries": report["queries"], "dense": results["dense"]["ndcg@10"],
+                              "hybrid": results["hybrid"]["ndcg@10"]}  # fmt: skip
+    return out
+
+
+def _retrieval_ok(ours: dict, fp32: dict) -> bool:
+    return all(ours[s][m] >= fp32[s][m] - GUARD_TOLERANCE for s in fp32 for m in ("dense", "hybrid"))
+
+
+def run_guard(model_dir: Path, model_name: str, files: dict[str, Path], corpus: Path) -> dict:
+    """Per backend: cosine to fp32 torch (mean, min, per kind), dev-set retrieval, texts/s; and torch's own."""
     from index.embed_onnx import OnnxEmbedder
     from index.embeddings import Embedder
 
+    texts, sets = guard_texts(corpus), dev_sets(corpus)
     everything = [t for kind in texts.values() for t in kind]
-    torch_vectors, torch_rate = _timed(Embedder(str(model_dir)).encode, everything)
-    report: dict = {"texts": {k: len(v) for k, v in texts.items()}, "torch": {"texts_per_s": round(torch_rate, 1)}}
+    torch_encoder = Embedder(str(model_dir))
+    torch_vectors, torch_rate = _timed(torch_encoder.encode, everything)
+    fp32_retrieval = retrieval_figures(torch_encoder.encode, sets)
+    report: dict = {"texts": {k: len(v) for k, v in texts.items()},
+                    "torch": {"texts_per_s": round(torch_rate, 1), "retrieval": fp32_retrieval}}  # fmt: skip
     for backend, path in files.items():
-        vectors, rate = _timed(OnnxEmbedder(path, model_dir, model_name, backend).encode, everything)
+        encoder = OnnxEmbedder(path, model_dir, model_name, backend)
+        vectors, rate = _timed(encoder.encode, everything)
         cos = (vectors * torch_vectors).sum(axis=1)
         entry = {"texts_per_s": round(rate, 1), "mean_cos": round(float(cos.mean()), 5), "min_cos": round(float(cos.min()), 5)}
         start = 0
         for kind, kind_texts in texts.items():
-            part = cos[start : start + len(kind_texts)]
+            entry[f"{kind}_mean_cos"] = round(float(cos[start : start + len(kind_texts)].mean()), 5)
             start += len(kind_texts)
-            entry[f"{kind}_mean_cos"] = round(float(part.mean()), 5)
-        entry["passed"] = bool(cos.mean() >= 1 - GUARD_TOLERANCE and cos.min() >= MIN_COSINE)
+        entry["retrieval"] = retrieval_figures(encoder.encode, sets)
+        entry["cosine_ok"] = bool(cos.mean() >= 1 - GUARD_TOLERANCE and cos.min() >= MIN_COSINE)
+        entry["retrieval_ok"] = _retrieval_ok(entry["retrieval"], fp32_retrieval)
+        entry["passed"] = entry["cosine_ok"] and entry["retrieval_ok"]
         report[backend] = entry
     return report
 
@@ -146,8 +181,12 @@ def choose_default(report: dict) -> tuple[str, str]:
     """The fastest backend that passed the guard (torch when none did), with the reason."""
     passed = [(v["texts_per_s"], k) for k, v in report.items() if isinstance(v, dict) and v.get("passed")]
     if not passed:
-        failed = {k: (v.get("mean_cos"), v.get("min_cos")) for k, v in report.items() if "passed" in v}
-        return "torch", f"no quantised backend passed the cosine guard (mean, min): {failed}"
+        failed = {
+            k: {"mean_cos": v["mean_cos"], "min_cos": v["min_cos"], "retrieval": v["retrieval"]}
+            for k, v in report.items() if "passed" in v
+        }  # fmt: skip
+        return "torch", (f"no quantised backend passed the guard (mean cosine ≥ {1 - GUARD_TOLERANCE}, min ≥ {MIN_COSINE}, "
+                         f"dev-set NDCG@10 within {GUARD_TOLERANCE} of torch {report['torch']['retrieval']}): {failed}")
     rate, best = max(passed)
     if rate <= report["torch"]["texts_per_s"]:
         return "torch", f"{best} passed but is not faster than torch ({rate} vs {report['torch']['texts_per_s']} texts/s)"
@@ -165,7 +204,7 @@ def build(model_dir: Path, model_name: str, root: Path | None = None) -> dict:
     manifest: dict = {"model": model_name, "model_dir": str(model_dir), "files": {k: v.name for k, v in files.items()}}
     corpus = corpus_root()
     if corpus.exists():
-        manifest["guard"] = run_guard(model_dir, model_name, files, guard_texts(corpus))
+        manifest["guard"] = run_guard(model_dir, model_name, files, corpus)
         manifest["default"], manifest["reason"] = choose_default(manifest["guard"])
     else:
         manifest["default"], manifest["reason"] = "torch", f"no guard texts: the corpus is missing at {corpus}"
