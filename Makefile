@@ -17,6 +17,8 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/pip install --quiet --no-deps -r requirements.lock
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	$(BIN)/python -c "import torch, sentence_transformers, prefect, unstructured, faiss; assert torch.__version__.startswith('2.13.0'), torch.__version__"
+	# The int8 embedding backend, exported from the bundled weights and checked against fp32 once.
+	$(BIN)/python -m index.embed_export > /dev/null
 	touch $(STAMP)
 
 DEMO := PRACTICE_HOME=$(DEMO_HOME) $(BIN)/practice
@@ -62,6 +64,7 @@ test: install $(CHROMIUM) postgresql
 bench: install
 	$(BIN)/python bench/ingest_throughput.py
 	$(BIN)/python bench/embed_dedup_bench.py
+	$(BIN)/python bench/embed_backends.py
 	$(BIN)/python bench/search_bench.py
 	$(BIN)/python bench/dask_run.py
 

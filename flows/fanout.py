@@ -60,15 +60,21 @@ def _api_url() -> str:
 
 
 @task(name="extract-batch", cache_policy=NONE)
-def extract_batch(
-    sources: list[Source], extractors: list[str] | None, llm_model: str | None, home: str | None
-) -> list[ExtractOutcome | Extracted]:
-    """Compute a batch of sources' candidates on a worker, reading the store at `home` / $PRACTICE_DATABASE_URL."""
-    from extractors.registry import build_extractors
+def extract_batch(sources: list[Source], settings: Settings, home: str | None) -> list[ExtractOutcome | Extracted]:
+    """Compute a batch of sources' candidates on a worker, reading the store at `home` / $PRACTICE_DATABASE_URL.
 
+    Embeds as the sequential run does (the configured backend, one batched call per source), but
+    without the store's embedding cache: workers do not write (see the module docstring)."""
+    from extractors.registry import build_extractors, extractor_classes
+    from pipeline.extract_prefetch import embed_config, prefetching
+    from pipeline.stages import shared_service
+
+    e = settings.extract
     store = open_store(Path(home) if home else None)
     try:
-        built = build_extractors(extractors, llm={"model": llm_model, "cache": store.cache("llm")})
+        service = shared_service(settings, None)
+        config = {**embed_config(extractor_classes(), service), "llm": {"model": e.llm_model, "cache": store.cache("llm")}}
+        built = [prefetching(ex, service) for ex in build_extractors(e.extractors, **config)]
         return [r for source in sources for r in compute_source(store, source, built)]
     finally:
         store.close()
@@ -80,10 +86,7 @@ def extract_fanned_out(settings: Settings, home: str | None) -> dict[str, object
     try:
         sources = live_sources(store)
         size = settings.run.extract_batch
-        e = settings.extract
-        futures = [
-            extract_batch.submit(sources[i : i + size], e.extractors, e.llm_model, home) for i in range(0, len(sources), size)
-        ]
+        futures = [extract_batch.submit(sources[i : i + size], settings, home) for i in range(0, len(sources), size)]
         report = ExtractReport()
         for future in futures:  # in submission order: the same writes, in the same order, as sequentially
             report.outcomes.extend(write_extracted(store, future.result()))
@@ -93,14 +96,14 @@ def extract_fanned_out(settings: Settings, home: str | None) -> dict[str, object
 
 
 @task(name="embed-batch", cache_policy=NONE)
-def embed_batch(texts: list[str], model: str) -> np.ndarray:
+def embed_batch(texts: list[str], model: str, backend: str) -> np.ndarray:
     """Embed a batch of texts on a worker (the model loads once per worker process)."""
     from index.embeddings import shared_embedder
 
-    return shared_embedder(model).encode(texts)
+    return shared_embedder(model, backend).encode(texts)
 
 
-def fanned_out_encode(model: str, batch: int) -> Callable[[list[str]], np.ndarray]:
+def fanned_out_encode(model: str, backend: str, batch: int) -> Callable[[list[str]], np.ndarray]:
     """An `encode` that embeds in batches of `batch` texts as tasks on the flow's task runner.
 
     The caller (index.embeddings.embed_cached) sorts texts longest first; a batch that is a
@@ -109,7 +112,7 @@ def fanned_out_encode(model: str, batch: int) -> Callable[[list[str]], np.ndarra
 
     def encode(texts: list[str]) -> np.ndarray:
         # no texts: one task still, which answers with the model's (0, dim) shape
-        futures = [embed_batch.submit(texts[i : i + batch], model) for i in range(0, max(len(texts), 1), batch)]
+        futures = [embed_batch.submit(texts[i : i + batch], model, backend) for i in range(0, max(len(texts), 1), batch)]
         return np.concatenate([f.result() for f in futures])
 
     return encode

@@ -43,7 +43,7 @@ def heavy_stages(settings: Settings, home: str | None, include_candidates: bool 
     from flows.fanout import extract_fanned_out, fanned_out_encode
 
     extract = extract_fanned_out(settings, home)
-    encode = fanned_out_encode(settings.embeddings.model, settings.run.embed_batch)
+    encode = fanned_out_encode(settings.embeddings.model, settings.embeddings.backend, settings.run.embed_batch)
     return [extract, dedupe_task(settings, home, encode), publish_task(settings, home, include_candidates, encode)]
 
 
@@ -99,7 +99,7 @@ def _stages(
         heavy = heavy_stages.with_options(task_runner=dask_task_runner(settings.run))
         extract, dedupe, publish = heavy(settings, home, include_candidates)
     else:
-        extract = extract_candidates(settings.extract.extractors, settings.extract.llm_model, home)
+        extract = extract_candidates(settings.extract.extractors, settings.extract.llm_model, home, settings)
         dedupe = dedupe_task(settings, home)
         publish = publish_task(settings, home, include_candidates)
     check = check_task(settings, home)

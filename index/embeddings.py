@@ -1,6 +1,8 @@
 """Sentence embeddings: the bundled all-MiniLM-L6-v2 by default, any sentence-transformers model by name or path.
 
-The model loads lazily on first use and once per process (loading takes seconds).
+The model loads lazily on first use and once per process (loading takes seconds). `Embedder` is the
+torch backend; `shared_embedder` picks the configured one (`index.embed_backends`), and stages embed
+through `index.embed_service.EmbeddingService`, which caches with `embed_cached` below.
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ def resolve_model_path(name: str) -> str:
 
 
 class Embedder:
-    """Encodes texts to L2-normalised float32 vectors (inner product = cosine)."""
+    """Encodes texts to L2-normalised float32 vectors (inner product = cosine): the torch backend."""
+
+    backend = "torch"
 
     def __init__(self, model: str | None = None, batch_size: int = 64, device: str = "cpu") -> None:
         self.model_name = model or os.environ.get("PRACTICE_EMBEDDING_MODEL", DEFAULT_MODEL)
@@ -69,15 +73,23 @@ class Embedder:
         return np.asarray(vectors, dtype=np.float32)
 
 
-_shared: dict[str, Embedder] = {}
+_shared: dict[tuple[str, str], Any] = {}
+_shared_lock = threading.Lock()
 
 
-def shared_embedder(model: str | None = None) -> Embedder:
-    """One Embedder per model per process, so the model loads once."""
-    key = model or os.environ.get("PRACTICE_EMBEDDING_MODEL", DEFAULT_MODEL)
-    if key not in _shared:
-        _shared[key] = Embedder(key)
-    return _shared[key]
+def shared_embedder(model: str | None = None, backend: str | None = None) -> Any:
+    """One encoder per model and backend per process, so the model loads once.
+
+    `backend` as in `[embeddings] backend` ("auto" when None: the guard's choice, see
+    `index.embed_backends`); the result has `encode`, `dimension`, `model_name` and `backend`.
+    """
+    from index.embed_backends import configured_backend, load_encoder
+
+    key = (model or os.environ.get("PRACTICE_EMBEDDING_MODEL", DEFAULT_MODEL), configured_backend(backend))
+    with _shared_lock:
+        if key not in _shared:
+            _shared[key] = load_encoder(*key)
+        return _shared[key]
 
 
 def text_hash(text: str) -> str:

@@ -351,9 +351,9 @@ def _pair_scorer(
     report: DedupeReport,
 ) -> tuple[np.ndarray, Callable[[np.ndarray, np.ndarray], np.ndarray] | None]:
     """The items' vectors (cached embeddings) and the pair scorer over their rows (None: cosine)."""
-    from index.embeddings import embed_cached
+    from index.embed_service import cached_vectors
 
-    vectors, computed = embed_cached([it.text for it in items], embed, model_id, store.get_embeddings, store.put_embeddings)
+    vectors, computed = cached_vectors(store, [it.text for it in items], embed, model_id)
     report.embeddings_computed += computed
     merge, _ = thresholds.for_kind(kind)
     answer_vectors = has_answer = None
@@ -365,7 +365,7 @@ def _pair_scorer(
         answered = [t for t in answer_texts if t]
         answer_vectors = np.zeros_like(vectors)
         if answered:
-            av, computed = embed_cached(answered, embed, model_id, store.get_embeddings, store.put_embeddings)
+            av, computed = cached_vectors(store, answered, embed, model_id)
             answer_vectors[has_answer] = av
             report.embeddings_computed += computed
     return vectors, (score_pairs(kind, items, vectors, answer_vectors, has_answer, merge) if score_pairs else None)

@@ -50,20 +50,18 @@ def search(
     source_kind: str | None, since: str | None, until: str | None, batch: Path | None, as_json: bool,
 ) -> None:  # fmt: skip
     """Search the published index: dense and keyword retrieval, fused as [search] in practice.toml says."""
-    from index.embeddings import shared_embedder
     from index.release import ReleaseError
     from index.search import Searcher
     from pipeline.settings import load_settings
-    from pipeline.stages import releases_root
+    from pipeline.stages import releases_root, shared_service
 
     if (query is None) == (batch is None):
         raise click.UsageError('give a QUERY or --batch FILE (not both)')
     if not 1 <= k <= 100:
         raise click.UsageError("-k must be between 1 and 100")
     settings = load_settings()
-    embedder = shared_embedder(settings.embeddings.model)
     try:
-        searcher = Searcher.open(releases_root(), embed=embedder.encode, **settings.search.searcher_options())
+        searcher = Searcher.open(releases_root(), embed=shared_service(settings), **settings.search.searcher_options())
     except ReleaseError as exc:
         raise click.ClickException(f"{exc} (run `practice run` or `practice publish`)") from None
     filters = dict(kind=kind, community=community, status=status, source_kind=source_kind, since=since, until=until)

@@ -154,6 +154,21 @@ CREATE TABLE leases (
 """
 
 
+# Vectors cached per backend too (see the SQLite twin); old rows were computed by torch.
+_M0007_EMBEDDING_CACHE = """
+CREATE TABLE embedding_cache (
+    text_hash TEXT NOT NULL,
+    model TEXT NOT NULL,
+    backend TEXT NOT NULL,
+    vector BYTEA NOT NULL,
+    PRIMARY KEY (text_hash, model, backend)
+);
+INSERT INTO embedding_cache (text_hash, model, backend, vector)
+    SELECT text_hash, model, 'torch', vector FROM embeddings;
+DROP TABLE embeddings;
+"""
+
+
 def _byte_order(sql: str) -> str:
     """Every text column compared byte-wise, as SQLite does."""
     return re.sub(r"\bTEXT\b(?! COLLATE)", 'TEXT COLLATE "C"', sql)
@@ -168,6 +183,7 @@ MIGRATIONS: list[str] = [
         _M0004_USERS_AND_REVIEW_LOG,
         _M0005_ARTEFACT_VERSIONS,
         _M0006_LEASES,
+        _M0007_EMBEDDING_CACHE,
     )
 ]
 

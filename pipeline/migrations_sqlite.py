@@ -178,6 +178,25 @@ def _m0006_leases(db: sqlite3.Connection) -> None:
     )
 
 
+def _m0007_embedding_cache(db: sqlite3.Connection) -> None:
+    # Vectors are cached per embedding backend too: an int8 model's vectors are close to, not equal
+    # to, fp32's, and a run must never mix the two. Rows cached before backends existed were torch's.
+    db.executescript(
+        """
+        CREATE TABLE embedding_cache (
+            text_hash TEXT NOT NULL,
+            model TEXT NOT NULL,
+            backend TEXT NOT NULL,  -- "torch" | "onnx-int8" | ...
+            vector BLOB NOT NULL,   -- float32, native byte order
+            PRIMARY KEY (text_hash, model, backend)
+        );
+        INSERT INTO embedding_cache (text_hash, model, backend, vector)
+            SELECT text_hash, model, 'torch', vector FROM embeddings;
+        DROP TABLE embeddings;
+        """
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _m0001_sources_and_passages,
     _m0002_candidates,
@@ -185,6 +204,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _m0004_users_and_review_log,
     _m0005_artefact_versions,
     _m0006_leases,
+    _m0007_embedding_cache,
 ]
 
 

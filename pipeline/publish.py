@@ -101,7 +101,7 @@ def publish(
     `force` builds a new release even when nothing changed (`practice check --repair` replaces a
     current release whose files no longer agree with its manifest).
     """
-    from index.embeddings import embed_cached
+    from index.embed_service import cached_vectors
     from index.release import build_release, latest_fingerprint, release_fingerprint
     from index.release_heal import reconcile
 
@@ -113,9 +113,7 @@ def publish(
     sources = {s.id: s for s in store.list_sources()}
     payloads = [payload(a, passages, sources) for a in artefacts]
     texts = [keyword_text(a) for a in artefacts]
-    vectors, computed = embed_cached(
-        [dense_text(a) for a in artefacts], embed, model_id, store.get_embeddings, store.put_embeddings
-    )
+    vectors, computed = cached_vectors(store, [dense_text(a) for a in artefacts], embed, model_id)
     crash_point("publish:embedded")
     if not artefacts:
         vectors = np.zeros((0, _dimension(embed)), dtype=np.float32)

@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING
 from pipeline.config import practice_home
 from pipeline.extract import ExtractReport, extract_all
 from pipeline.models import Source
-from pipeline.settings import Settings
+from pipeline.settings import Settings, load_settings
 from pipeline.store import open_store
 
 if TYPE_CHECKING:
     import numpy as np
+
+    from index.embed_service import EmbeddingService
 
 # texts -> (n, dim) float32 rows in input order (index.embeddings.Embedder.encode's shape)
 Encode = Callable[[list[str]], "np.ndarray"]
@@ -28,18 +30,38 @@ def releases_root(home: Path | None = None) -> Path:
     return (home or practice_home()) / "releases"
 
 
+def shared_service(settings: Settings | None, store: object = None, encode: Encode | None = None) -> "EmbeddingService":
+    """The process's one embedding service for the configured model and backend, over `store`.
+
+    `encode` computes the vectors elsewhere (a Dask cluster: flows/fanout.py) under the same
+    model and backend names, so the cache keys stay those of the configured encoder.
+    """
+    from index.embed_service import EmbeddingService, RemoteEncoder
+    from index.embeddings import shared_embedder
+
+    e = (settings or Settings()).embeddings
+    encoder = shared_embedder(e.model, e.backend)
+    if encode is not None:
+        encoder = RemoteEncoder(encoder, encode)
+    return EmbeddingService(encoder, store)  # type: ignore[arg-type]
+
+
 def run_extract(
     names: list[str] | None = None,
     llm_model: str | None = None,
     home: Path | None = None,
     progress: Callable[[Source], None] | None = None,
+    settings: Settings | None = None,
 ) -> ExtractReport:
     """Build the named extractors (default: the offline ones) and run them over the store."""
-    from extractors.registry import build_extractors
+    from extractors.registry import build_extractors, extractor_classes
+    from pipeline.extract_prefetch import embed_config, prefetching
 
     store = open_store(home)
     try:
-        extractors = build_extractors(names, llm={"model": llm_model, "cache": store.cache("llm")})
+        service = shared_service(settings or load_settings(), store)
+        config = {**embed_config(extractor_classes(), service), "llm": {"model": llm_model, "cache": store.cache("llm")}}
+        extractors = [prefetching(ex, service) for ex in build_extractors(names, **config)]
         return extract_all(store, extractors, progress)
     finally:
         store.close()
@@ -50,18 +72,17 @@ def run_dedupe(settings: Settings, home: Path | None = None, encode: Encode | No
 
     `encode` embeds texts elsewhere (a Dask cluster: flows/fanout.py); default: in this process.
     """
-    from index.embeddings import shared_embedder
     from pipeline.artefacts import Thresholds, dedupe, duplicate_pair_scorer
 
     d = settings.dedupe
     thresholds = Thresholds(d.faq_merge, d.faq_suggest, d.pattern_merge, d.pattern_suggest)
-    embedder = shared_embedder(settings.embeddings.model)
     scorer = duplicate_pair_scorer
     if not d.answer_agreement:
         scorer = lambda kind, items, vectors, *_: duplicate_pair_scorer(kind, items, vectors)  # noqa: E731
     store = open_store(home)
     try:
-        return dedupe(store, encode or embedder.encode, embedder.model_name, thresholds, scorer)
+        service = shared_service(settings, store, encode)
+        return dedupe(store, service, service.model_name, thresholds, scorer)
     finally:
         store.close()
 
@@ -73,15 +94,14 @@ def run_publish(
     """Publish a release of the publishable artefacts (no new release when nothing changed, unless `force`).
 
     `encode` as for `run_dedupe`."""
-    from index.embeddings import shared_embedder
     from pipeline.publish import publish
 
     p = settings.publish
-    embedder = shared_embedder(settings.embeddings.model)
     store = open_store(home)
     try:
+        service = shared_service(settings, store, encode)
         return publish(
-            store, encode or embedder.encode, embedder.model_name, releases_root(home),
+            store, service, service.model_name, releases_root(home),
             p.include_candidates if include_candidates is None else include_candidates, p.index, p.keep, force,
         )  # fmt: skip
     finally:

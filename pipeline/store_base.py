@@ -101,11 +101,11 @@ class Store(Protocol):
     def cache(self, namespace: str) -> MutableMapping[str, str]:
         """A persistent key-value cache (used for LLM responses)."""
 
-    def get_embeddings(self, text_hashes: Iterable[str], model: str) -> dict[str, np.ndarray]:
-        """Cached vectors by text hash for one model (missing hashes are absent)."""
+    def get_embeddings(self, text_hashes: Iterable[str], model: str, backend: str = "torch") -> dict[str, np.ndarray]:
+        """Cached vectors by text hash for one model and embedding backend (missing hashes are absent)."""
 
-    def put_embeddings(self, model: str, vectors: dict[str, np.ndarray]) -> None:
-        """Cache vectors by text hash for one model."""
+    def put_embeddings(self, model: str, vectors: dict[str, np.ndarray], backend: str = "torch") -> None:
+        """Cache vectors by text hash for one model and embedding backend."""
 
     def unassigned_candidates(self) -> list[Candidate]:
         """Candidates not yet folded into any artefact."""

@@ -38,7 +38,7 @@ class MemoryStore(ArtefactRetry, Reentrant):
         self.candidates_: dict[str, tuple[Candidate, str]] = {}  # id -> (candidate, extractor)
         self.extracted: dict[tuple[str, str], str] = {}
         self.cache_: dict[str, str] = {}
-        self.embeddings: dict[tuple[str, str], bytes] = {}
+        self.embeddings: dict[tuple[str, str, str], bytes] = {}  # (text hash, model, backend)
         self.artefacts_: dict[str, tuple[Artefact, int]] = {}
         self.members: dict[str, str] = {}
         self.suggestions_: dict[tuple[str, str], float] = {}
@@ -164,15 +164,15 @@ class MemoryStore(ArtefactRetry, Reentrant):
     def cache(self, namespace: str) -> MutableMapping[str, str]:
         return _MemoryCache(self, f"{namespace}:")
 
-    def get_embeddings(self, text_hashes: Iterable[str], model: str) -> dict[str, np.ndarray]:
+    def get_embeddings(self, text_hashes: Iterable[str], model: str, backend: str = "torch") -> dict[str, np.ndarray]:
         with self._lock:
-            found = {h: self.embeddings.get((h, model)) for h in text_hashes}
+            found = {h: self.embeddings.get((h, model, backend)) for h in text_hashes}
             return {h: np.frombuffer(v, dtype=np.float32) for h, v in found.items() if v is not None}
 
-    def put_embeddings(self, model: str, vectors: dict[str, np.ndarray]) -> None:
+    def put_embeddings(self, model: str, vectors: dict[str, np.ndarray], backend: str = "torch") -> None:
         with self._transaction():
             for h, v in vectors.items():
-                self.embeddings[(h, model)] = np.asarray(v, dtype=np.float32).tobytes()
+                self.embeddings[(h, model, backend)] = np.asarray(v, dtype=np.float32).tobytes()
 
     # -- artefacts ---------------------------------------------------------------------------
 

@@ -188,23 +188,24 @@ class SQLStore(SQLBase):
 
     # -- embeddings -------------------------------------------------------------------------
 
-    def get_embeddings(self, text_hashes: Iterable[str], model: str) -> dict[str, np.ndarray]:
+    def get_embeddings(self, text_hashes: Iterable[str], model: str, backend: str = "torch") -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}
         for chunk in chunks(text_hashes):
             rows = self._exec(
-                f"SELECT text_hash, vector FROM embeddings WHERE model = ? AND text_hash IN ({marks(len(chunk))})",
-                [model, *chunk],
+                "SELECT text_hash, vector FROM embedding_cache WHERE model = ? AND backend = ? "
+                f"AND text_hash IN ({marks(len(chunk))})",
+                [model, backend, *chunk],
             ).fetchall()
             for h, blob in rows:
                 found[h] = np.frombuffer(bytes(blob), dtype=np.float32)
         return found
 
-    def put_embeddings(self, model: str, vectors: dict[str, np.ndarray]) -> None:
+    def put_embeddings(self, model: str, vectors: dict[str, np.ndarray], backend: str = "torch") -> None:
         with self._transaction():
             self._many(
-                "INSERT INTO embeddings (text_hash, model, vector) VALUES (?, ?, ?) "
-                "ON CONFLICT(text_hash, model) DO UPDATE SET vector = excluded.vector",
-                [(h, model, np.asarray(v, dtype=np.float32).tobytes()) for h, v in vectors.items()],
+                "INSERT INTO embedding_cache (text_hash, model, backend, vector) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(text_hash, model, backend) DO UPDATE SET vector = excluded.vector",
+                [(h, model, backend, np.asarray(v, dtype=np.float32).tobytes()) for h, v in vectors.items()],
             )
 
 

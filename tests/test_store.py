@@ -77,3 +77,22 @@ def test_passage_ids_derive_from_content_and_position() -> None:
     assert Passage.from_draft(d, "s1", 0).id != Passage.from_draft(d, "s2", 0).id
     other = PassageDraft(kind=PassageKind.message, text="other text")
     assert Passage.from_draft(d, "s1", 0).id != Passage.from_draft(other, "s1", 0).id
+
+
+def test_migration_0007_keeps_cached_vectors_as_torch_ones(tmp_path: Path) -> None:
+    import numpy as np
+
+    db = sqlite3.connect(tmp_path / "old.db")
+    for number, step in enumerate(MIGRATIONS[:6], start=1):
+        with db:
+            step(db)
+            db.execute(f"PRAGMA user_version = {number}")
+    vector = np.array([0.25, -1.0], dtype=np.float32)
+    with db:
+        db.execute("INSERT INTO embeddings VALUES (?, ?, ?)", ("h1", "mini", vector.tobytes()))
+    assert migrate(db) == 7
+    rows = db.execute("SELECT text_hash, model, backend, vector FROM embedding_cache").fetchall()
+    assert [(h, m, b) for h, m, b, _ in rows] == [("h1", "mini", "torch")]
+    assert np.frombuffer(rows[0][3], dtype=np.float32).tolist() == [0.25, -1.0]
+    assert not db.execute("SELECT name FROM sqlite_master WHERE name = 'embeddings'").fetchall()
+    db.close()

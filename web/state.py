@@ -61,10 +61,10 @@ class PracticeWeb:
         """The embedding function and its model id (injected in tests)."""
         if self._embed is not None:
             return self._embed, self._model_id or "injected"
-        from index.embeddings import shared_embedder
+        from pipeline.stages import shared_service
 
-        e = shared_embedder(self.settings.embeddings.model)
-        return e.encode, e.model_name
+        e = shared_service(self.settings)  # queries: deduplicated, not cached in the store (a reader)
+        return e, e.model_name
 
     def searcher(self) -> Any:
         """The Searcher over the current release (reopened when CURRENT moves), or None."""
@@ -76,7 +76,8 @@ class PracticeWeb:
             return None
         with self._lock:
             if self._searcher is None or self._searcher.path != path:
-                self._searcher = Searcher.open(self.releases, embed=self._embed, **self.settings.search.searcher_options())
+                embed = self._embed if self._embed is not None else self.embedder()[0]
+                self._searcher = Searcher.open(self.releases, embed=embed, **self.settings.search.searcher_options())
             return self._searcher
 
     def api(self, request: Request, need: Need = None) -> AbstractContextManager[tuple[Any, User | None]]:

@@ -178,3 +178,14 @@ class Embeddings:
         assert got["h1"].dtype == np.float32 and got["h1"].tolist() == v1.tolist() and got["h2"].tolist() == v1.tolist()
         assert store.get_embeddings(["h1"], "other")["h1"].tolist() == v2.tolist()
         assert store.get_embeddings([], "mini") == {}
+
+    def test_each_backend_keeps_its_own_vectors(self, store: Store) -> None:
+        fp32, int8 = np.array([0.5, 0.5], dtype=np.float32), np.array([0.49, 0.51], dtype=np.float32)
+        store.put_embeddings("mini", {"h1": fp32}, backend="torch")
+        store.put_embeddings("mini", {"h1": int8, "h2": int8}, backend="onnx-int8")
+        assert store.get_embeddings(["h1", "h2"], "mini", backend="torch")["h1"].tolist() == fp32.tolist()
+        assert sorted(store.get_embeddings(["h1", "h2"], "mini", backend="torch")) == ["h1"]
+        got = store.get_embeddings(["h1", "h2"], "mini", backend="onnx-int8")
+        assert got["h1"].tolist() == int8.tolist() and got["h2"].tolist() == int8.tolist()
+        assert store.get_embeddings(["h1"], "mini", backend="openvino-int8") == {}
+        assert store.get_embeddings(["h1"], "mini")["h1"].tolist() == fp32.tolist()  # torch is the default key

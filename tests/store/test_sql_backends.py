@@ -18,17 +18,17 @@ from tests.store.data import T0
 
 
 def test_every_sqlite_migration_has_a_postgresql_twin() -> None:
-    assert len(migrations_pg.MIGRATIONS) == len(migrations_sqlite.MIGRATIONS) == 6
+    assert len(migrations_pg.MIGRATIONS) == len(migrations_sqlite.MIGRATIONS) == 7
 
 
 def test_postgresql_migrations_run_once_and_record_the_version(pg_url: str) -> None:
     with psycopg.connect(pg_url, autocommit=True) as conn:
-        assert migrations_pg.migrate(conn) == 6  # the template was migrated already: a no-op
-        assert conn.execute("SELECT array_agg(version ORDER BY version) FROM schema_version").fetchone()[0] == [1, 2, 3, 4, 5, 6]
+        assert migrations_pg.migrate(conn) == 7  # the template was migrated already: a no-op
+        assert conn.execute("SELECT array_agg(version ORDER BY version) FROM schema_version").fetchone()[0] == [1, 2, 3, 4, 5, 6, 7]
         conn.execute("DROP TABLE schema_version, leases, review_events, users, suggestions, artefact_members, artefacts, "
-                     "embeddings, llm_cache, extraction_state, candidates, passages, sources CASCADE")  # fmt: skip
+                     "embedding_cache, llm_cache, extraction_state, candidates, passages, sources CASCADE")  # fmt: skip
         conn.execute("DROP FUNCTION review_events_append_only")
-        assert migrations_pg.migrate(conn) == 6  # an empty database gets the whole schema
+        assert migrations_pg.migrate(conn) == 7  # an empty database gets the whole schema
         tables = {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
     assert {"sources", "passages", "candidates", "artefacts", "users", "review_events"} <= tables
 
