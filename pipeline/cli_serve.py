@@ -31,6 +31,8 @@ def serve_command(host: str, port: int, config: Path | None, log_level: str) -> 
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     app = create_app(settings=settings)
+    # The current release and the embedding model load now, not on the first reader's query.
+    click.echo(f"ready in {app.state.practice.warm():.1f} s: release and model loaded", err=True)
     if host not in ("127.0.0.1", "localhost", "::1"):
         click.echo(
             f"warning: listening on {host}: session cookies are not marked Secure over plain HTTP; "

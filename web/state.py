@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -65,6 +66,16 @@ class PracticeWeb:
 
         e = shared_service(self.settings)  # queries: deduplicated, not cached in the store (a reader)
         return e, e.model_name
+
+    def warm(self) -> float:
+        """Open the current release and embed a probe query, so the first search is fast; seconds taken."""
+        started = time.perf_counter()
+        searcher = self.searcher()
+        if searcher is not None:
+            searcher.search("warm up", k=1)
+        else:
+            self.embedder()[0](["warm up"])
+        return time.perf_counter() - started
 
     def searcher(self) -> Any:
         """The Searcher over the current release (reopened when CURRENT moves), or None."""
