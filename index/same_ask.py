@@ -16,6 +16,17 @@ Chosen on the dev split of ``bench/gold/pairs.jsonl`` only (162 pairs; cosine fl
 0.80–0.88, share over 0–0.4): at 0.84 / 0.3 the pair scorer's merges there go from 14 (4 wrong:
 three "HHL09: Step n" questions, Curry-Howard) to 7 (0 wrong), recall of same pairs 0.29 → 0.21.
 
+A second, simpler guard comes first: **shared words may confirm a pair, never carry it**. A pair
+whose embeddings are below ``LEXICAL_LIFT_COSINE`` is not merged automatically however much
+wording it shares: "What precisely is quantum annealing?" / "What precisely is Reverse
+Annealing?" (cosine 0.71) differ in the one word that names what is asked about, and the
+calibrated score (cosine + 0.3 · idf overlap) lifted them over the merge threshold on the
+strength of the frame they share. The same holds for answer agreement (``index.answer_agreement``:
+it may only confirm a pair that is already close). Chosen below the lowest cosine of a true merge
+on SemEval-2016 subtask B parts 1+2 (0.760; the only merge below 0.75 there, "best laptop" /
+"dell or hp", is not a duplicate: merge precision 15/18 → 15/17) and on the dev pairs of
+bench/gold, where pairs under 0.75 scoring ≥ 0.80 are mostly not the same question (6 of 9).
+
 Pure function; the dedupe stage's pair scorer (``pipeline.artefacts.duplicate_pair_scorer``)
 applies it by capping such a pair's score just below the merge threshold.
 """
@@ -28,7 +39,7 @@ from pipeline.text import content_words
 
 import numpy as np
 
-__all__ = ["DISTINCT_SHARE", "MERGE_COSINE", "cap_distinct_asks", "distinct_asks", "unshared_share"]
+__all__ = ["DISTINCT_SHARE", "LEXICAL_LIFT_COSINE", "MERGE_COSINE", "cap_distinct_asks", "distinct_asks", "unshared_share"]
 
 #: Share of a side's idf² weight held by content words the other side lacks, at or above which
 #: that side asks something of its own (chosen on the dev pairs of bench/gold, see the module doc).
@@ -36,6 +47,9 @@ DISTINCT_SHARE: float = 0.3
 #: Cosine of the two questions' embeddings at or above which the pair may merge however much
 #: each side adds (a paraphrase whose meaning the model already sees as the same).
 MERGE_COSINE: float = 0.84
+#: Cosine below which a pair is never merged automatically, whatever the words it shares add
+#: (see the module doc: shared wording confirms, it never carries a merge).
+LEXICAL_LIFT_COSINE: float = 0.75
 
 
 def _idf(idf: Mapping[str, float] | None, word: str) -> float:
@@ -57,8 +71,11 @@ def unshared_share(a: str, b: str, idf: Mapping[str, float] | None = None) -> tu
 
 
 def distinct_asks(a: str, b: str, cosine: float, idf: Mapping[str, float] | None = None) -> bool:
-    """Whether `a` and `b` (question cores, ``index.duplicates.texts_for``) each ask something the
-    other does not, with embeddings (`cosine`) not close enough to say they mean the same."""
+    """Whether `a` and `b` (question cores, ``index.duplicates.texts_for``) may not be merged on
+    their score: embeddings (`cosine`) below ``LEXICAL_LIFT_COSINE``, or each side asks something
+    the other does not with embeddings not close enough to say they mean the same."""
+    if cosine < LEXICAL_LIFT_COSINE:
+        return True
     return cosine < MERGE_COSINE and min(unshared_share(a, b, idf)) >= DISTINCT_SHARE
 
 

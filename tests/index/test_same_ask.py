@@ -76,3 +76,28 @@ def test_the_dedupe_scorer_does_not_merge_related_questions_lifted_by_shared_top
     items, vectors = _items_and_vectors(a, b, 0.86)
     score = duplicate_pair_scorer(CandidateKind.faq, items, vectors, merge_threshold=MERGE)
     assert float(score(np.array([0]), np.array([1]))[0]) >= MERGE
+
+
+# "Reverse annealing" names a different thing from "annealing": the short side adds nothing the
+# long side lacks (so the each-side-adds rule above cannot see it), and only the shared frame
+# "What precisely is … annealing" lifts the pair.
+ANNEALING = "What precisely is annealing?"
+REVERSE = "What precisely is reverse annealing?"
+
+
+def test_embeddings_far_apart_are_not_merged_on_shared_wording_alone() -> None:
+    assert min(unshared_share(ANNEALING, REVERSE)) == 0.0  # nothing on one side: not "each side adds"
+    assert distinct_asks(ANNEALING, REVERSE, cosine=0.71)
+    assert not distinct_asks(ANNEALING, REVERSE, cosine=0.76)  # close enough: the words may confirm
+
+
+def test_the_dedupe_scorer_keeps_a_low_cosine_pair_with_shared_wording_a_suggestion() -> None:
+    items, vectors = _items_and_vectors(ANNEALING, REVERSE, 0.71)
+    score = duplicate_pair_scorer(CandidateKind.faq, items, vectors, merge_threshold=MERGE)
+    s = float(score(np.array([0]), np.array([1]))[0])
+    assert 0.543 <= s < MERGE  # 0.71 + 0.3 · overlap was over the merge threshold: now a suggestion
+    # A paraphrase just above the floor whose wording confirms it still merges.
+    a, b = "How can I send a fax online?", "What are my options for sending fax online?"
+    items, vectors = _items_and_vectors(a, b, 0.76)
+    score = duplicate_pair_scorer(CandidateKind.faq, items, vectors, merge_threshold=MERGE)
+    assert float(score(np.array([0]), np.array([1]))[0]) >= MERGE
