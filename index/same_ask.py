@@ -27,6 +27,15 @@ on SemEval-2016 subtask B parts 1+2 (0.760; the only merge below 0.75 there, "be
 "dell or hp", is not a duplicate: merge precision 15/18 → 15/17) and on the dev pairs of
 bench/gold, where pairs under 0.75 scoring ≥ 0.80 are mostly not the same question (6 of 9).
 
+Measured with ``practice eval extraction`` on bench/gold's pairs and Stack Exchange + mbox thread
+units (chat units judge no merge there): wrong merges dev 1/11 → 0/5 and held out 3/8 → 0/3;
+same-labelled pairs merged dev 10/24 → 5/24, held out 5/11 → 3/11. The price is the first rule's:
+its dev pairs scoring over the merge threshold held 1 wrong merge (Curry-Howard) and 5
+paraphrases ("2 qubits entangled" / "two-qubit state entangled") that it also demotes, and on
+SemEval parts 1+2 it demotes 3 true merges and no wrong one (``practice eval duplicates``,
+``at_merge_guarded``: 15/18 → 12/14). A demoted pair is not lost: it stays a suggestion for a
+reviewer, while a wrong merge hides a distinct question inside another's artefact.
+
 Pure function; the dedupe stage's pair scorer (``pipeline.artefacts.duplicate_pair_scorer``)
 applies it by capping such a pair's score just below the merge threshold.
 """
