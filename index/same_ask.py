@@ -8,8 +8,8 @@ through Gmail" / "encrypt gmail messages"); related questions each *add* somethi
 not ask about, and what lifts them over the merge threshold is the lexical overlap of their
 shared topic words ("Curry-Howard correspondence", "HHL09"), not the meaning of the whole
 question. So a pair is refused an automatic merge (it stays a suggestion) when **each** side
-carries content the other lacks (at least ``DISTINCT_SHARE`` of its idf² weight is in content
-words, ``pipeline.text``, absent from the other side) **and** the embeddings alone do not reach
+carries content the other lacks (at least ``DISTINCT_SHARE`` of its content words,
+``pipeline.text``, are absent from the other side) **and** the embeddings alone do not reach
 ``MERGE_COSINE``: then the lexical half of the score may not decide the merge.
 
 Chosen on the dev split of ``bench/gold/pairs.jsonl`` only (162 pairs; cosine floor swept over
@@ -42,7 +42,7 @@ applies it by capping such a pair's score just below the merge threshold.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from pipeline.text import content_words
 
@@ -50,7 +50,7 @@ import numpy as np
 
 __all__ = ["DISTINCT_SHARE", "LEXICAL_LIFT_COSINE", "MERGE_COSINE", "cap_distinct_asks", "distinct_asks", "unshared_share"]
 
-#: Share of a side's idf² weight held by content words the other side lacks, at or above which
+#: Share of a side's content words that the other side lacks, at or above which
 #: that side asks something of its own (chosen on the dev pairs of bench/gold, see the module doc).
 DISTINCT_SHARE: float = 0.3
 #: Cosine of the two questions' embeddings at or above which the pair may merge however much
@@ -61,31 +61,30 @@ MERGE_COSINE: float = 0.84
 LEXICAL_LIFT_COSINE: float = 0.75
 
 
-def _idf(idf: Mapping[str, float] | None, word: str) -> float:
-    if not idf:
-        return 1.0
-    v = idf.get(word)
-    return float(v) if v is not None else float(idf.get("", 1.0))
+def unshared_share(a: str, b: str) -> tuple[float, float]:
+    """(share of `a`'s distinct content words not in `b`, the same for `b`), each in [0, 1]
+    (0 for no content word).
 
-
-def unshared_share(a: str, b: str, idf: Mapping[str, float] | None = None) -> tuple[float, float]:
-    """(share of `a`'s idf² weight not in `b`, the same for `b`), each in [0, 1] (0 for no content word)."""
+    Plain counts, not idf weights: whether two questions each ask something of their own must not
+    depend on what else is in the store. Weighted by the collection's idf² (the first version), the
+    Curry-Howard pair was refused over the Stack Exchange gold alone and merged once a year of
+    programming chat made "program", "type" and "system" common words.
+    """
     wa, wb = set(content_words(a)), set(content_words(b))
 
     def share(mine: set[str], other: set[str]) -> float:
-        total = sum(_idf(idf, w) ** 2 for w in mine)
-        return sum(_idf(idf, w) ** 2 for w in mine - other) / total if total else 0.0
+        return len(mine - other) / len(mine) if mine else 0.0
 
     return share(wa, wb), share(wb, wa)
 
 
-def distinct_asks(a: str, b: str, cosine: float, idf: Mapping[str, float] | None = None) -> bool:
+def distinct_asks(a: str, b: str, cosine: float) -> bool:
     """Whether `a` and `b` (question cores, ``index.duplicates.texts_for``) may not be merged on
     their score: embeddings (`cosine`) below ``LEXICAL_LIFT_COSINE``, or each side asks something
     the other does not with embeddings not close enough to say they mean the same."""
     if cosine < LEXICAL_LIFT_COSINE:
         return True
-    return cosine < MERGE_COSINE and min(unshared_share(a, b, idf)) >= DISTINCT_SHARE
+    return cosine < MERGE_COSINE and min(unshared_share(a, b)) >= DISTINCT_SHARE
 
 
 def cap_distinct_asks(
@@ -94,13 +93,12 @@ def cap_distinct_asks(
     texts_a: Sequence[str],
     texts_b: Sequence[str],
     merge_threshold: float,
-    idf: Mapping[str, float] | None = None,
 ) -> np.ndarray:
     """`scores` with every pair that ``distinct_asks`` capped just below `merge_threshold`: a
     suggestion at most, never an automatic merge (lower scores are left as they are)."""
     out = np.asarray(scores, dtype=np.float32).copy()
     below = np.nextafter(np.float32(merge_threshold), np.float32(-np.inf))
     for i in np.flatnonzero(out >= merge_threshold):
-        if distinct_asks(texts_a[i], texts_b[i], float(cosine[i]), idf):
+        if distinct_asks(texts_a[i], texts_b[i], float(cosine[i])):
             out[i] = min(out[i], below)
     return out

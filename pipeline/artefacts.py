@@ -103,7 +103,7 @@ def duplicate_pair_scorer(
             q = boost_scores(q, a, has_answer[rows_a] & has_answer[rows_b], merge)
         if kind != CandidateKind.faq:
             return q
-        return cap_distinct_asks(q, signals["cosine"], texts_a, texts_b, merge, idf)
+        return cap_distinct_asks(q, signals["cosine"], texts_a, texts_b, merge)
 
     return score
 

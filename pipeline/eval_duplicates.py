@@ -369,7 +369,7 @@ def score_pairset(ps: PairSet, scorer: DuplicateScorer, encode: Encode) -> dict[
     if k == "faq":  # what the dedupe stage merges: the score with the merge guard (index.same_ask)
         from index.same_ask import cap_distinct_asks
 
-        scores["guarded"] = cap_distinct_asks(scores["ours"], sig["cosine"], lex_a, lex_b, scorer.merge_threshold(k), idf)
+        scores["guarded"] = cap_distinct_asks(scores["ours"], sig["cosine"], lex_a, lex_b, scorer.merge_threshold(k))
     return scores
 
 

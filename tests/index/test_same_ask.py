@@ -101,3 +101,19 @@ def test_the_dedupe_scorer_keeps_a_low_cosine_pair_with_shared_wording_a_suggest
     items, vectors = _items_and_vectors(a, b, 0.76)
     score = duplicate_pair_scorer(CandidateKind.faq, items, vectors, merge_threshold=MERGE)
     assert float(score(np.array([0]), np.array([1]))[0]) >= MERGE
+
+
+def test_the_guard_does_not_depend_on_what_else_is_in_the_store() -> None:
+    # A store full of programming chat makes "program", "type" and "system" common words; the
+    # Curry-Howard pair still asks two different things, and must stay a suggestion there too.
+    chat = [f"Which {w} should I use for my {n} program?" for w in ("type system", "type", "system") for n in ("first", "next", "old")]
+    for others in (OTHERS, OTHERS + chat):
+        texts = [APPLY, TYPES, *others]
+        vectors = np.zeros((len(texts), len(texts) + 1), dtype=np.float32)
+        vectors[0, 0], vectors[1, 0], vectors[1, 1] = 1.0, 0.82, float(np.sqrt(1 - 0.82**2))
+        for i in range(2, len(texts)):
+            vectors[i, i] = 1.0
+        items = [DedupItem(id=str(i), is_artefact=False, text=t) for i, t in enumerate(texts)]
+        score = duplicate_pair_scorer(CandidateKind.faq, items, vectors, merge_threshold=MERGE)
+        s = float(score(np.array([0]), np.array([1]))[0])
+        assert 0.543 <= s < MERGE, len(others)
