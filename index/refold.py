@@ -25,7 +25,9 @@ __all__ = ["FOLD_VERSION", "Refold", "refold_members"]
 
 #: Bumped when the grouping rules change so that existing artefacts must be re-checked.
 #: "2": complete-link groups, one conversation's entries and generic questions kept apart.
-FOLD_VERSION = "2"
+#: "3": FAQ pairs that each ask something the other does not, or whose embeddings are not close
+#: (shared wording alone lifted them), are not merged (index.same_ask).
+FOLD_VERSION = "3"
 
 
 @dataclass

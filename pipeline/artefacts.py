@@ -81,24 +81,29 @@ def duplicate_pair_scorer(
 
     FAQs with `answer_vectors` (rows aligned with `items`, embeddings of ``answer_text_for``) and
     `has_answer`: a pair whose questions are close and whose answers agree
-    (``index.answer_agreement.agreement_merge``) scores at least the faq merge threshold."""
+    (``index.answer_agreement.agreement_merge``) scores at least the faq merge threshold.
+    FAQ pairs that each ask something the other does not (``index.same_ask``) score below the
+    merge threshold whatever lifted them: a suggestion at most."""
     from index.answer_agreement import boost_scores
     from index.duplicates import DuplicateScorer, compute_idf, texts_for
+    from index.same_ask import cap_distinct_asks
 
     lexical = [texts_for(kind.value, it.text, None) for it in items]
     idf = compute_idf(lexical)
     scorer = DuplicateScorer()
 
+    merge = merge_threshold if merge_threshold is not None else scorer.merge_threshold(kind.value)
+
     def score(rows_a: np.ndarray, rows_b: np.ndarray) -> np.ndarray:
-        signals = scorer.signals(
-            [lexical[i] for i in rows_a], [lexical[i] for i in rows_b], vectors[rows_a], vectors[rows_b], idf
-        )
+        texts_a, texts_b = [lexical[i] for i in rows_a], [lexical[i] for i in rows_b]
+        signals = scorer.signals(texts_a, texts_b, vectors[rows_a], vectors[rows_b], idf)
         q = scorer.combine(signals, kind.value)
-        if answer_vectors is None or has_answer is None:
+        if answer_vectors is not None and has_answer is not None:
+            a = np.einsum("ij,ij->i", answer_vectors[rows_a], answer_vectors[rows_b])
+            q = boost_scores(q, a, has_answer[rows_a] & has_answer[rows_b], merge)
+        if kind != CandidateKind.faq:
             return q
-        a = np.einsum("ij,ij->i", answer_vectors[rows_a], answer_vectors[rows_b])
-        merge = merge_threshold if merge_threshold is not None else scorer.merge_threshold(kind.value)
-        return boost_scores(q, a, has_answer[rows_a] & has_answer[rows_b], merge)
+        return cap_distinct_asks(q, signals["cosine"], texts_a, texts_b, merge)
 
     return score
 

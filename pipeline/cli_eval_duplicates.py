@@ -35,7 +35,8 @@ def _classification_lines(res: dict[str, Any]) -> list[str]:
         f"{'best F1':26}{_f(o['best_f1']['f1']):>10}{_f(c['best_f1']['f1']):>10}{_ratio(o['best_f1']['f1'], c['best_f1']['f1']):>8}",
         f"{'  at threshold':26}{_f(o['best_f1']['threshold']):>10}{_f(c['best_f1']['threshold']):>10}",
     ]
-    for key, label in (("at_merge", "ours at merge"), ("at_suggest", "ours at suggest")):
+    rows = (("at_merge", "ours at merge"), ("at_merge_guarded", "+ merge guard at"), ("at_suggest", "ours at suggest"))
+    for key, label in (r for r in rows if r[0] in o):
         m = o[key]
         lines.append(
             f"{label + ' ' + _f(m['threshold']):26} P {m['precision']:.4f}  R {m['recall']:.4f}  F1 {m['f1']:.4f}  "

@@ -353,7 +353,9 @@ def _embed(texts: list[str], encode: Encode) -> np.ndarray:
 
 
 def score_pairset(ps: PairSet, scorer: DuplicateScorer, encode: Encode) -> dict[str, np.ndarray]:
-    """Embed once and score every pair: ``ours``, ``cosine`` (plain cosine baseline), ``lexical``."""
+    """Embed once and score every pair: ``ours``, ``cosine`` (plain cosine baseline), ``lexical``;
+    for FAQs also ``guarded``: ``ours`` capped below the merge threshold where the dedupe stage's
+    merge guard (``index.same_ask``) refuses an automatic merge."""
     k = ps.kind
     emb_a = [embedding_text_for(k, t, b) for t, b in zip(ps.titles_a, ps.bodies_a)]
     emb_b = [embedding_text_for(k, t, b) for t, b in zip(ps.titles_b, ps.bodies_b)]
@@ -363,7 +365,12 @@ def score_pairset(ps: PairSet, scorer: DuplicateScorer, encode: Encode) -> dict[
     lex_b = [texts_for(k, t, b) for t, b in zip(ps.titles_b, ps.bodies_b)]
     idf = compute_idf(dict.fromkeys(emb_a + emb_b))  # document frequencies over the distinct items
     sig = scorer.signals(lex_a, lex_b, va, vb, idf)
-    return {"ours": scorer.combine(sig, k), "cosine": sig["cosine"], "lexical": sig["lexical"]}
+    scores = {"ours": scorer.combine(sig, k), "cosine": sig["cosine"], "lexical": sig["lexical"]}
+    if k == "faq":  # what the dedupe stage merges: the score with the merge guard (index.same_ask)
+        from index.same_ask import cap_distinct_asks
+
+        scores["guarded"] = cap_distinct_asks(scores["ours"], sig["cosine"], lex_a, lex_b, scorer.merge_threshold(k))
+    return scores
 
 
 def _r(x: float | None) -> float | None:
@@ -391,6 +398,8 @@ def classification_report(ps: PairSet, scores: dict[str, np.ndarray], scorer: Du
         if system == "ours":
             m["at_merge"] = _rounded(prf_at(s, y, scorer.merge_threshold(ps.kind)))
             m["at_suggest"] = _rounded(prf_at(s, y, scorer.suggest_threshold(ps.kind)))
+            if "guarded" in scores:  # the automatic merges the product makes (FAQs)
+                m["at_merge_guarded"] = _rounded(prf_at(scores["guarded"], y, scorer.merge_threshold(ps.kind)))
         else:  # no configured threshold: its own operating points on this same data
             m["at_p90_threshold"] = _rounded(prf_at(s, y, t90 if t90 is not None else math.inf))
         out[system] = m

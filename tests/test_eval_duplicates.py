@@ -6,6 +6,7 @@ import json
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -225,3 +226,29 @@ def test_semeval_parts_1_and_2_reach_the_targets(corpus: Path) -> None:
     assert both["ours"]["recall_at_precision_0.90"] > both["cosine"]["recall_at_precision_0.90"]
     assert both["ours"]["average_precision"] > both["cosine"]["average_precision"]
     assert elapsed < 600
+
+
+def test_faq_report_shows_the_merges_the_merge_guard_leaves() -> None:
+    """`at_merge_guarded`: the pairs the dedupe stage merges (index.same_ask), next to the bare score's."""
+    others = ["How do I reset my router password?", "Which laptop battery lasts longest?",
+              "Why does my bread not rise?", "Where can I renew a passport?"]  # fmt: skip
+    ps = ev.PairSet(name="guard", kind="faq")
+    # Shared frame, different thing asked about; the embeddings are far apart (cosine 0.71).
+    ps.add("a", "What precisely is annealing?", "", "b", "What precisely is reverse annealing?", "", False)
+    ps.add("c", others[0], "", "d", others[1], "", False)
+    ps.add("e", others[2], "", "f", others[3], "", False)
+
+    def encode(texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), 8), dtype=np.float32)
+        for i, t in enumerate(texts):
+            if "reverse" in t:
+                out[i, 0], out[i, 1] = 0.71, float(np.sqrt(1 - 0.71**2))
+            elif "annealing" in t:
+                out[i, 0] = 1.0
+            else:
+                out[i, 2 + others.index(t.split("\n")[0])] = 1.0
+        return out
+
+    report = ev.classification_report(ps, ev.score_pairset(ps, ev.DuplicateScorer(), encode), ev.DuplicateScorer())
+    assert report["ours"]["at_merge"]["predicted"] == 1  # 0.71 + 0.3 · shared rare words: over the threshold
+    assert report["ours"]["at_merge_guarded"]["predicted"] == 0  # the guard leaves it a suggestion
