@@ -344,6 +344,15 @@ def dedupe(
     return report
 
 
+def questions_only_scorer(
+    kind: CandidateKind, items: list[DedupItem], vectors: np.ndarray,
+    answer_vectors: np.ndarray | None = None, has_answer: np.ndarray | None = None, merge_threshold: float | None = None,
+) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:  # fmt: skip
+    """`duplicate_pair_scorer` without answer agreement (`[dedupe] answer_agreement = false`),
+    under the same configured merge threshold (the merge guard caps pairs just below it)."""
+    return duplicate_pair_scorer(kind, items, vectors, merge_threshold=merge_threshold)
+
+
 def _pair_scorer(
     store: Store,
     embed: Callable[[list[str]], np.ndarray],

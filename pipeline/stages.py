@@ -72,13 +72,11 @@ def run_dedupe(settings: Settings, home: Path | None = None, encode: Encode | No
 
     `encode` embeds texts elsewhere (a Dask cluster: flows/fanout.py); default: in this process.
     """
-    from pipeline.artefacts import Thresholds, dedupe, duplicate_pair_scorer
+    from pipeline.artefacts import Thresholds, dedupe, duplicate_pair_scorer, questions_only_scorer
 
     d = settings.dedupe
     thresholds = Thresholds(d.faq_merge, d.faq_suggest, d.pattern_merge, d.pattern_suggest)
-    scorer = duplicate_pair_scorer
-    if not d.answer_agreement:
-        scorer = lambda kind, items, vectors, *_: duplicate_pair_scorer(kind, items, vectors)  # noqa: E731
+    scorer = duplicate_pair_scorer if d.answer_agreement else questions_only_scorer
     store = open_store(home)
     try:
         service = shared_service(settings, store, encode)

@@ -117,3 +117,13 @@ def test_the_guard_does_not_depend_on_what_else_is_in_the_store() -> None:
         score = duplicate_pair_scorer(CandidateKind.faq, items, vectors, merge_threshold=MERGE)
         s = float(score(np.array([0]), np.array([1]))[0])
         assert 0.543 <= s < MERGE, len(others)
+
+
+def test_without_answer_agreement_the_guard_caps_below_the_configured_threshold() -> None:
+    # [dedupe] answer_agreement = false and a lower faq_merge: a guarded pair must still not merge
+    from pipeline.artefacts import questions_only_scorer
+
+    items, vectors = _items_and_vectors(ANNEALING, REVERSE, 0.71)
+    lower = 0.6
+    score = questions_only_scorer(CandidateKind.faq, items, vectors, None, None, lower)
+    assert float(score(np.array([0]), np.array([1]))[0]) < lower
