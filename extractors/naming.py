@@ -140,6 +140,7 @@ def _reads_as_practice(name: str) -> bool:
 
 
 _TOPIC_WORDS = 3  # a heading of up to this many content words is read as a topic
+_MAX_NAME_WORDS = 12  # the advice's first clause, whole, when it is no longer than this
 
 
 def topic_and_practice(heading: str, advice: str | None) -> str:
@@ -154,9 +155,10 @@ def topic_and_practice(heading: str, advice: str | None) -> str:
         return topic
     if any(_QUALIFIABLE.match(part.strip()) for part in re.split(r"[:\-–—]", topic)):
         return topic  # it names a list ("Checklist: production readiness"), which is what it holds
-    name = practice_name(advice, max_words=8)
-    if not _reads_as_practice(name):
-        return topic  # only a clean instruction names the practice ("At times like this" does not)
+    name = practice_name(advice, max_words=_MAX_NAME_WORDS)
+    if name.endswith("…") or not _reads_as_practice(name):
+        # a name cut off mid-clause reads as unfinished text: the topic alone is the cleaner name
+        return topic  # and only a clean instruction names the practice ("At times like this" does not)
     named = set(content_words(name))
     if len(said) >= 2 and all(w in named for w in said):
         return topic  # the heading is the practice in short ("Update dependencies frequently")

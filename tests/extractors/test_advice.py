@@ -92,6 +92,9 @@ def test_a_topic_heading_is_followed_by_the_practice_it_holds() -> None:
         "Generated CL descriptions"
     )
     assert topic_and_practice("Comments", "Usually comments are useful when they explain why.") == "Comments"
+    # a practice that does not fit in a short name is not cut off mid-clause: the topic stays alone
+    long = "Make sure the documentation of the pull request is clear and complete before anyone approves it."
+    assert topic_and_practice("Documentation", long) == "Documentation"
     assert topic_and_practice("Secrets", None) == "Secrets"
     # a list's commas do not end the clause
     assert practice_name("Ask for unit, integration, or end-to-end tests as appropriate.") == (

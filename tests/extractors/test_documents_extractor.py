@@ -196,7 +196,7 @@ def test_patterns_are_named_for_the_practice_not_a_generic_heading() -> None:
     assert [p.name for p in patterns] == [
         "Always pair a newcomer with a buddy for their…",
         "Keep the first pull request smaller than fifty lines",
-        "Buddy system: Never leave a newcomer alone on an incident…",
+        "Buddy system: Never leave a newcomer alone on an incident call",
     ]
     assert patterns[0].context == "Onboarding week > Day 3"  # where it came from is still shown
 
@@ -312,7 +312,7 @@ def test_google_code_review_guide(corpus: Path) -> None:
     assert {"Resolving Conflicts", "The Standard of Code Review: Principles"} <= names
     # one-word topics are followed by the practice they hold, a heading that says it stays alone
     assert {
-        "Tests: Ask for unit, integration, or end-to-end tests as…",
+        "Tests: Ask for unit, integration, or end-to-end tests as appropriate for the change",
         "Documentation: Consider whether the documentation should also be deleted",
         "Label comment severity",
     } <= names
