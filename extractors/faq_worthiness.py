@@ -98,6 +98,17 @@ WEIGHTS: dict[str, float] = {
     "leans_back": -1.0,  # a post that only asks about "it"/"this" without saying what
 }
 
+# A question about the other person's own situation ("is your function async?", "do you want
+# to attach it to existing structs?", "you're calling it twice?"): asked inside an exchange, it is
+# the helper's clarifying question, not a problem of its own. Requests to the channel ("can you
+# tell me…", "do you know…") are not of this kind.
+_ABOUT_ADDRESSEE = re.compile(
+    r"\b(?:is|are|was|were|does|did|has|have)\s+(?:your|you)\b(?!\s+(?:know|tried))"
+    r"|\b(?:do|did)\s+you\s+(?:want|mean|need|have|use|see|get|run|call|expect)\b"
+    r"|\byou(?:'re|\s+are|'ve|\s+have)\b|\byour\s+\w+\s+(?:is|are|was|does)\b",
+    re.IGNORECASE,
+)
+
 #: A question naming at most this many things, asked inside an exchange, is a clarification.
 _FOLLOW_UP_WORDS = 3
 
@@ -125,12 +136,15 @@ class Worthiness:
 def _follow_up(asking: list[str], question: str, exchange: str) -> float:
     """1 when a question asked inside an exchange is a clarification or follow-up rather than
     a new problem: addressed to someone ("@jane does that work?"), short ("probably not ?",
-    "Do you mean `syntax`?"), a remark without a "?" ("I will share how to do it anyway") or
+    "Do you mean `syntax`?"), a remark without a "?" ("I will share how to do it anyway"),
+    about the other person's own situation ("is your function an async function?") or
     leaning on what was said before ("is that only for Xcode 8?")."""
     if exchange == "addressed" or len(content_words(question)) <= _FOLLOW_UP_WORDS:
         return 1.0
     if not asking and not question.strip().endswith("?"):
         return 1.0  # a "how to" inside a reply is rarely a question of its own
+    if asking and all(_ABOUT_ADDRESSEE.search(s) for s in asking):
+        return 1.0  # it asks the other person about their own code or plan
     return 1.0 if asking and all(needs_antecedent(s) for s in asking) else 0.0
 
 

@@ -39,7 +39,7 @@ class ThreadExtractor:
     #    text, non-FAQ threads left out
     # 6: chat polls, channel logistics, hidden-context and follow-up questions left out; a chat
     #    question is led by the asker's own statements just before it
-    version = "6"
+    version = "7"
     source_kinds = frozenset({SourceKind.thread})
 
     def __init__(self, embed: EmbedFn | None = None, runners_up: int = RUNNERS_UP) -> None:

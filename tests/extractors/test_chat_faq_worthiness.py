@@ -126,3 +126,20 @@ def test_a_lead_in_stops_at_someone_else_and_at_the_window() -> None:
         ("d2", "rene", "2016-12-09T09:00:00", None, "How do I find which document breaks raco setup?"),
     ])  # fmt: skip
     assert "lead_in" not in link_unthreaded(late)[1].extra  # an hour later: a new topic
+
+
+def test_a_question_about_the_other_persons_own_code_inside_an_exchange_is_a_clarification() -> None:
+    # the helper asking back follows the asker's message: a clarification, not a FAQ
+    for text in (
+        'Are you familiar with the "file-exists?" predicate?',
+        "So you are saying instead of putting the startup logic right in ngOnInit, put some in the constructor?",
+        "is your function an async function?",
+    ):
+        worth = faq_worthiness(text, text, in_exchange="follows")
+        assert worth.features["follow_up"] == 1.0 and not worth.keep, (text, worth)
+    # a request to the channel is still a question of its own, even right after someone else
+    ask = "Can you tell me how to make syntax-parse report the error at the inner form?"
+    assert faq_worthiness(ask, ask, in_exchange="follows").features["follow_up"] == 0.0
+    # and the same words opening an exchange are no clarification
+    text = "Are you familiar with a way to attach metadata to existing structs in Racket?"
+    assert faq_worthiness(text, text).features["follow_up"] == 0.0
