@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 
 from extractors.advice import CHECKBOX, NUMBERING, opens_with_imperative, score_advice, scribe_mark
-from pipeline.text import content_words, opens_with_back_reference, tokens
+from pipeline.text import content_words, refers_back, split_sentences, tokens
 
 __all__ = ["heading_kind", "practice_name", "strip_step", "topic_and_practice"]
 
@@ -131,12 +131,15 @@ def practice_name(text: str, max_words: int = 9) -> str:
     return name[:1].upper() + name[1:]
 
 
-def _reads_as_practice(name: str) -> bool:
-    """An instruction ("Use uv") or a rule about a named subject ("All Go code must be
-    gofmt-formatted"), not a fragment or a sentence leaning on the one before ("This should…")."""
-    if len(tokens(name)) < 2 or opens_with_back_reference(name):
-        return False
-    return opens_with_imperative(name) or (len(tokens(name)) >= 4 and score_advice(name).strength >= 0.5)
+def _reads_as_practice(name: str, advice: str) -> bool:
+    """An instruction ("Use uv", from "You should use uv.") or a rule about a named subject ("All
+    Go code must be gofmt-formatted"), not a fragment or a sentence leaning on the one before
+    ("This should…"). The advice sentence it came from says whether it is advice at all."""
+    if len(tokens(name)) < 2 or refers_back(name) or advice.rstrip().endswith(":"):
+        return False  # "…suppress it", or a sentence that only introduces its list
+    if opens_with_imperative(name):
+        return True
+    return score_advice(advice).strength >= 0.5 and (len(tokens(name)) >= 4 or not name.startswith(advice[:1]))
 
 
 _TOPIC_WORDS = 3  # a heading of up to this many content words is read as a topic
@@ -155,8 +158,9 @@ def topic_and_practice(heading: str, advice: str | None) -> str:
         return topic
     if any(_QUALIFIABLE.match(part.strip()) for part in re.split(r"[:\-–—]", topic)):
         return topic  # it names a list ("Checklist: production readiness"), which is what it holds
+    advice = (split_sentences(advice) or [advice])[0]  # the sentence that gives the advice
     name = practice_name(advice, max_words=_MAX_NAME_WORDS)
-    if name.endswith("…") or not _reads_as_practice(name):
+    if name.endswith("…") or not _reads_as_practice(name, advice):
         # a name cut off mid-clause reads as unfinished text: the topic alone is the cleaner name
         return topic  # and only a clean instruction names the practice ("At times like this" does not)
     named = set(content_words(name))

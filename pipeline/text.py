@@ -20,7 +20,7 @@ __all__ = [
     "is_generic_question",
     "is_question",
     "needs_antecedent",
-    "opens_with_back_reference",
+    "refers_back",
     "sentence_is_question",
     "sentence_spans",
     "split_sentences",
@@ -312,11 +312,10 @@ def needs_antecedent(sentence: str) -> bool:
     return bool(_BACK_REFERENCE.search(sentence)) and len(content_words(sentence)) <= _MAX_BARE_WORDS
 
 
-def opens_with_back_reference(text: str) -> bool:
-    """Whether `text` starts by pointing back at something said before ("This should be done…",
-    "Their descriptions should…"): it cannot stand alone as a name or a claim."""
-    first = tokens(text)[:1]
-    return bool(first) and bool(_BACK_REFERENCE.fullmatch(first[0]))
+def refers_back(text: str) -> bool:
+    """Whether `text` points back at something said before it ("This should be done…", "use an
+    annotation to suppress it"): as a name or a claim it cannot stand alone."""
+    return bool(_BACK_REFERENCE.search(text))
 
 
 def is_generic_question(sentence: str) -> bool:

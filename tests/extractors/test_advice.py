@@ -96,6 +96,13 @@ def test_a_topic_heading_is_followed_by_the_practice_it_holds() -> None:
     long = "Make sure the documentation of the pull request is clear and complete before anyone approves it."
     assert topic_and_practice("Documentation", long) == "Documentation"
     assert topic_and_practice("Secrets", None) == "Secrets"
+    # modal advice to the reader names it once its address is dropped ("You should use uv.")
+    assert topic_and_practice("Dependency manager", "You should use uv. It is fast.") == "Dependency manager: Use uv"
+    # a name that leans on something unnamed, or a sentence that only opens its list, does not
+    assert topic_and_practice("Code checking", "If you cannot remove a warning, use an annotation to suppress it.") == (
+        "Code checking"
+    )
+    assert topic_and_practice("Vulnerability Disclosure", "Services should participate by:") == "Vulnerability Disclosure"
     # a list's commas do not end the clause
     assert practice_name("Ask for unit, integration, or end-to-end tests as appropriate.") == (
         "Ask for unit, integration, or end-to-end tests as appropriate"
