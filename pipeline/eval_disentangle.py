@@ -138,7 +138,21 @@ def time_gap_links(messages: list[ChatMessage], gap: timedelta | None) -> dict[i
 
 
 def product_links(messages: list[ChatMessage]) -> dict[int, int]:
-    """The product's disentangler: `link_unthreaded` over the chat messages as passages."""
+    """The product's disentangler (`extractors.disentangle`) over the chat messages; other
+    lines (joins, parts) start their own conversation."""
+    from extractors.disentangle import Utterance, disentangle
+
+    chat = [m for m in messages if m.chat]
+    parent = {m.index: m.index for m in messages}
+    found = disentangle([Utterance(m.author, m.moment, m.text) for m in chat])
+    for m, p in zip(chat, found):
+        parent[m.index] = chat[p].index
+    return parent
+
+
+def question_links(messages: list[ChatMessage]) -> dict[int, int]:
+    """The earlier linker: `link_unthreaded` over the chat messages as passages (replies to open
+    questions only)."""
     from extractors.chat_links import link_unthreaded
     from pipeline.models import Passage, PassageDraft, PassageKind
 
