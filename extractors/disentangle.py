@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from pipeline.text import content_words
+from pipeline.text import content_words, is_question
 
 __all__ = ["MAX_BACK", "NEW_CONVERSATION", "WINDOW", "Utterance", "disentangle"]
 
@@ -47,6 +47,7 @@ W_ADDRESSES_OTHER = -2.0  # the message addresses someone else
 W_ADDRESSED_BACK = 2.5  # the candidate addressed the message's author
 W_QUOTES = 4.0  # the message quotes the candidate
 W_SAME_AUTHOR = 1.0  # the author continues
+W_OPEN_QUESTION = -1.0  # an unaddressed question is more often a new ask than a reply
 W_TOPIC = 3.0  # times the share of the message's content words the candidate has
 W_PER_MINUTE = -0.15  # per minute between the two
 W_PER_MESSAGE = -0.08  # per message in between
@@ -82,8 +83,8 @@ def _key(name: str | None) -> str:
 
 
 def _addressees(text: str, known: set[str]) -> tuple[set[str], bool]:
-    """The known authors the text names, and whether it opens by addressing someone (known or
-    not: "bob: try X" addresses bob even before bob has spoken)."""
+    """The authors the text names, and whether it opens by addressing someone. "nick: …" counts
+    only for a nick that has spoken in the channel ("Note: …" is no address); "@nick" always."""
     named: set[str] = set()
     lead = _LEAD_ADDRESS.match(text)
     opens = False
@@ -104,7 +105,7 @@ def _quoted_words(text: str) -> set[str]:
 
 
 def _score(seen: _Seen, author: str, moment: datetime | None, words: set[str], quoted: set[str],
-           named: set[str], opens: bool, between: int) -> float | None:
+           named: set[str], opens: bool, asks: bool, between: int) -> float | None:
     """How likely the message answers `seen`; None when out of reach."""
     addressed = seen.author in named
     minutes = 0.0
@@ -124,6 +125,8 @@ def _score(seen: _Seen, author: str, moment: datetime | None, words: set[str], q
         score += W_QUOTES
     if seen.author == author:
         score += W_SAME_AUTHOR
+    elif asks and not named and author not in seen.addressees:
+        score += W_OPEN_QUESTION
     if words and seen.words:
         score += W_TOPIC * len(words & seen.words) / math.sqrt(len(words) * len(seen.words))
     return score
@@ -139,11 +142,12 @@ def disentangle(messages: Sequence[Utterance]) -> list[int]:
         author = _key(m.author)
         text = m.text or ""
         named, opens = _addressees(text, known)
-        words = set(content_words(text))
+        words = set(content_words(_QUOTE.sub("", text)))  # the quote is its own cue
         quoted = _quoted_words(text)
+        asks = is_question(text)
         best, best_score = k, -math.inf
         for between, s in enumerate(reversed(seen[-MAX_BACK:])):
-            score = _score(s, author, m.moment, words, quoted, named, opens, between)
+            score = _score(s, author, m.moment, words, quoted, named, opens, asks, between)
             if score is not None and score > best_score:  # a tie goes to the nearer message
                 best, best_score = s.at, score
         parents.append(best if best_score >= NEW_CONVERSATION else k)
