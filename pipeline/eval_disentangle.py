@@ -16,8 +16,9 @@ Datasets (../shared/corpus/chat):
   `disentangle_scores.same_conversation_links`.
 
 Systems: **product** = `extractors.disentangle.disentangle` over the chat messages (each message's
-parent scored by address, quoting, same author, time and shared words, or a new conversation); **previous** = every message answers the message before it; **time gap** =
-it answers the message before it when that came at most `gap` earlier, else it starts a conversation.
+parent scored by address, quoting, same author, time and shared words, or a new conversation);
+**previous** = every message answers the message before it; **time gap** = it answers the message
+before it when that came at most `gap` earlier, else it starts a conversation.
 """
 
 from __future__ import annotations
