@@ -12,6 +12,8 @@ Kummerfeld et al. 2019 list the same ones):
   to them);
 - **quoting**: the message quotes the candidate ("> …" lines sharing its words);
 - **same author**: people continue their own thought over several lines;
+- **a new question**: a question addressing nobody more often opens a conversation than
+  answers someone else's line;
 - **time and distance**: the longer ago and the more messages in between, the less likely;
 - **topic**: shared content words (`pipeline.text.content_words`).
 
@@ -48,7 +50,7 @@ W_ADDRESSED_BACK = 2.5  # the candidate addressed the message's author
 W_QUOTES = 4.0  # the message quotes the candidate
 W_SAME_AUTHOR = 1.0  # the author continues
 W_OPEN_QUESTION = -1.0  # an unaddressed question is more often a new ask than a reply
-W_TOPIC = 3.0  # times the share of the message's content words the candidate has
+W_TOPIC = 3.0  # times the cosine of the two messages' content-word sets
 W_PER_MINUTE = -0.15  # per minute between the two
 W_PER_MESSAGE = -0.08  # per message in between
 BASE = 0.6  # a recent message from just before, with no other cue, is still a likely parent
