@@ -29,6 +29,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from extractors.disentangle import Utterance, disentangle
 from pipeline.models import Passage
 from pipeline.text import is_question
 
@@ -108,6 +109,8 @@ def link_unthreaded(passages: list[Passage]) -> list[Passage]:
     last_by_channel: dict[str, tuple[str | None, datetime]] = {}  # latest speaker and time
     said_by_channel: dict[str, list[tuple[Passage, datetime]]] = {}  # the latest speaker's run of statements
     links: dict[str, Passage] = {}  # passage id -> the question root it answers
+    parent_of = _conversation_parents([p for p in passages if p.id in alone])
+    in_question: dict[str, _Open] = {}  # passage id -> the open question whose exchange it is in
     marks: dict[str, dict[str, str]] = {}  # passage id -> extra fields: in_exchange, lead_in
     for p in sorted(passages, key=lambda x: x.seq):
         at = _when(p)
@@ -119,8 +122,9 @@ def link_unthreaded(passages: list[Passage]) -> list[Passage]:
         last = last_by_channel.get(channel)
         last_by_channel[channel] = (p.author, at)
         said = said_by_channel.setdefault(channel, [])
-        target = _target(p, at, questions)
+        target = _target(p, at, questions, in_question.get(parent_of.get(p.id, "")))
         if target is not None:
+            in_question[p.id] = target
             links[p.id] = target.root
             if p.author != target.root.author:
                 target.replied = True
@@ -133,6 +137,7 @@ def link_unthreaded(passages: list[Passage]) -> list[Passage]:
             said.append((p, at))
             continue
         questions.append(_Open(root=p, at=at))
+        in_question[p.id] = questions[-1]
         marks[p.id] = _marks(p, at, last, said)
         said.clear()
     if not links and not any(marks.values()):
@@ -165,8 +170,23 @@ def _marks(
     return marks
 
 
-def _target(p: Passage, at: datetime, questions: list[_Open]) -> _Open | None:
-    """The open question `p` answers or follows up, or None."""
+def _conversation_parents(passages: list[Passage]) -> dict[str, str]:
+    """Each chat passage's reply-to parent (passage id) by `extractors.disentangle`, per channel;
+    passages that start a conversation are left out."""
+    by_channel: dict[str, list[Passage]] = {}
+    for p in sorted(passages, key=lambda x: x.seq):
+        if _when(p) is not None:
+            by_channel.setdefault(str(p.extra.get("channel") or ""), []).append(p)
+    parents: dict[str, str] = {}
+    for chan in by_channel.values():
+        found = disentangle([Utterance(p.author, _when(p), p.text or "") for p in chan])
+        parents.update({p.id: chan[k].id for p, k in zip(chan, found) if chan[k].id != p.id})
+    return parents
+
+
+def _target(p: Passage, at: datetime, questions: list[_Open], followed: _Open | None = None) -> _Open | None:
+    """The open question `p` answers or follows up, or None. `followed` is the open question
+    whose exchange the message's disentangled parent belongs to."""
     text = p.text or ""
     # The asker following up on a question someone answered ("thanks, that did it").
     for q in reversed(questions):
@@ -179,9 +199,13 @@ def _target(p: Passage, at: datetime, questions: list[_Open]) -> _Open | None:
         return mentioned[-1]
     if _addresses_someone(text) or not questions:
         return None
+    if is_question(text):
+        return None  # a new question (or a question back), not an answer
+    # The exchange the disentangler puts the message in (by topic, quote, continuation) before
+    # the channel's latest question: in a busy channel they are often not the same.
+    if followed is not None and any(q is followed for q in questions) and followed.root.author != p.author:
+        return followed
     latest = questions[-1]
     if latest.root.author == p.author or at - latest.at > REPLY_WINDOW:
         return None
-    if is_question(text):
-        return None  # a new question (or a question back), not an answer
     return latest

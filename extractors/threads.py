@@ -39,7 +39,9 @@ class ThreadExtractor:
     #    text, non-FAQ threads left out
     # 6: chat polls, channel logistics, hidden-context and follow-up questions left out; a chat
     #    question is led by the asker's own statements just before it
-    version = "7"
+    # 8: an unaddressed chat reply answers the open question of the exchange the disentangler
+    #    puts it in (extractors/disentangle.py), before the channel's latest question
+    version = "8"
     source_kinds = frozenset({SourceKind.thread})
 
     def __init__(self, embed: EmbedFn | None = None, runners_up: int = RUNNERS_UP) -> None:

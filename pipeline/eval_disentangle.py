@@ -15,10 +15,10 @@ Datasets (../shared/corpus/chat):
   `// …` notes, which are skipped. The gold has conversations, not reply links: see
   `disentangle_scores.same_conversation_links`.
 
-Systems: **product** = `extractors.chat_links.link_unthreaded` over the messages as the thread
-extractor sees them (a linked message's parent is the question it answers; an unlinked message
-starts a conversation); **previous** = every message answers the message before it; **time gap** =
-it answers the message before it when that came at most `gap` earlier, else it starts a conversation.
+Systems: **product** = `extractors.disentangle.disentangle` over the chat messages (each message's
+parent scored by address, quoting, same author, time and shared words, or a new conversation);
+**previous** = every message answers the message before it; **time gap** = it answers the message
+before it when that came at most `gap` earlier, else it starts a conversation.
 """
 
 from __future__ import annotations
@@ -138,24 +138,15 @@ def time_gap_links(messages: list[ChatMessage], gap: timedelta | None) -> dict[i
 
 
 def product_links(messages: list[ChatMessage]) -> dict[int, int]:
-    """The product's disentangler: `link_unthreaded` over the chat messages as passages."""
-    from extractors.chat_links import link_unthreaded
-    from pipeline.models import Passage, PassageDraft, PassageKind
+    """The product's disentangler (`extractors.disentangle`) over the chat messages; other
+    lines (joins, parts) start their own conversation."""
+    from extractors.disentangle import Utterance, disentangle
 
-    passages = [
-        Passage.from_draft(
-            PassageDraft(
-                kind=PassageKind.message, text=m.text, author=m.author, message_id=str(m.index),
-                timestamp=m.moment.isoformat() if m.moment else None,
-            ),
-            "eval-disentangle", m.index,
-        )
-        for m in messages if m.chat
-    ]  # fmt: skip
+    chat = [m for m in messages if m.chat]
     parent = {m.index: m.index for m in messages}
-    for p in link_unthreaded(passages):
-        if p.reply_to is not None and p.reply_to.isdigit():
-            parent[int(p.message_id)] = int(p.reply_to)
+    found = disentangle([Utterance(m.author, m.moment, m.text) for m in chat])
+    for m, p in zip(chat, found):
+        parent[m.index] = chat[p].index
     return parent
 
 

@@ -82,6 +82,16 @@ def test_in_chat_without_threads_a_prompt_reply_in_the_same_channel_answers() ->
     assert faq.answer == "Use pretty-print from racket/pretty, it handles nested hashes."
 
 
+def test_in_a_busy_channel_an_unaddressed_reply_answers_the_question_it_is_about() -> None:
+    chat = _passages([
+        ("e1", "jane", "2019-03-01T09:00:00", None, "How do I resize a partition with gparted?"),
+        ("e2", "omar", "2019-03-01T09:01:00", None, "What is a good irc client for the terminal?"),
+        ("e3", "lena", "2019-03-01T09:02:00", None, "gparted resizes the partition once you unmount it."),
+    ])  # fmt: skip
+    linked = link_unthreaded(chat)
+    assert linked[2].reply_to == "e1"  # about gparted, not the latest question (omar's)
+
+
 # --------------------------------------------------------------------------- questions (item 3)
 
 
