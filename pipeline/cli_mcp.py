@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from pipeline.cli_run import CONFIG_OPTION
+
 TOKEN_ENV = "PRACTICE_TOKEN"
 
 
@@ -16,10 +18,7 @@ TOKEN_ENV = "PRACTICE_TOKEN"
 @click.option("--user", "user_name", help=f"stdio: answer as this user (see `practice users list`) [default: the user of ${TOKEN_ENV}, else an anonymous reader].")
 @click.option("--host", default="127.0.0.1", show_default=True, help="http: interface to listen on.")
 @click.option("--port", default=8001, show_default=True, type=click.IntRange(0, 65535), help="http: port to listen on.")
-@click.option(
-    "--config", "config", type=click.Path(dir_okay=False, path_type=Path), default=None,
-    help="practice.toml with the search settings (default: $PRACTICE_CONFIG or ./practice.toml).",
-)  # fmt: skip
+@CONFIG_OPTION
 def mcp_command(transport: str, user_name: str | None, host: str, port: int, config: Path | None) -> None:
     """Serve the practice index to AI assistants over MCP: search with citations, artefacts with
     evidence, open questions, and (reviewers) proposing a FAQ into the review queue.

@@ -6,14 +6,13 @@ from pathlib import Path
 
 import click
 
+from pipeline.cli_run import CONFIG_OPTION
+
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
-@click.option(
-    "--config", "config", type=click.Path(dir_okay=False, path_type=Path), default=None,
-    help="practice.toml with the publish settings (default: $PRACTICE_CONFIG or ./practice.toml).",
-)  # fmt: skip
+@CONFIG_OPTION
 @click.option("--log-level", default="info", show_default=True, type=click.Choice(["critical", "error", "warning", "info", "debug"]))
 def serve_command(host: str, port: int, config: Path | None, log_level: str) -> None:
     """Serve the web UI (review queue, search, dashboard) and the JSON API (/api, docs at /docs).
