@@ -6,7 +6,9 @@ announcements ("Beta privileges will change…", "recordings of the spring meetu
 chit-chat ("how is everyone?"), polls ("does anyone use X?"), questions that point at what
 someone said earlier ("How does X break @jane's convention?"), suggestions phrased as questions
 ("have you tried X?") and, in chat, clarifications inside an exchange ("Do you mean `syntax`?")
-are not. Each thread gets a handful of features, each a number with a fixed meaning; the score
+are not. Nor is a question that asks someone for their stance or commitment ("do you think…?",
+"Will the government commit to…?", "When will the minister…?"): it is debate, and its answer is
+a position, not knowledge a community keeps. Each thread gets a handful of features, each a number with a fixed meaning; the score
 is their weighted sum and the thread is a FAQ candidate when the score is at least 0. The
 features and the score are returned, so the decision can be logged and tested.
 
@@ -36,6 +38,13 @@ _ANNOUNCEMENT = re.compile(
     r"|new\s+release|release\s+notes|recordings?\b|slides\s+(?:are|from)|(?:will|is\s+going\s+to)\s+change"
     r"|privileges|reminder|join\s+us|rsvp|register\s+(?:now|here)|call\s+for\s+(?:papers|proposals|talks)"
     r"|(?:is|are)\s+(?:now\s+)?(?:available|live|up)\b|save\s+the\s+date|newsletter|job\s+(?:opening|posting))",
+    re.IGNORECASE,
+)
+# The poster's own news, read in the whole post because a title inside it may carry the "?":
+# "I've just posted the first version of "Why LOP? Why Racket?"". Not "I posted my code, why…?".
+_OWN_NEWS = re.compile(
+    r"\bi(?:'ve|\s+have)?\s+(?:just\s+)?(?:posted|published|released|uploaded|put\s+up)\s+(?:the\s+first|a\s+new|the\s+new"
+    r"|my\s+new|version|v?\d|a\s+(?:blog\s+)?post|an?\s+(?:article|paper|video|tutorial|talk|book|essay|write-?up))",
     re.IGNORECASE,
 )
 _LOGISTICS = re.compile(
@@ -70,8 +79,28 @@ _HIDDEN_CONTEXT = re.compile(
 # A question back that proposes a fix is an answer in question form: "have you tried X?",
 # "If you reload the extensions, does the colouring correct itself?"
 _SUGGESTION = re.compile(
-    r"\b(?:have|did)\s+you\s+(?:tried|try)\b|^\W*if\s+you\b.*\b(?:does|do|is|will)\s+(?:it|that|this|the)\b"
+    r"\b(?:have|did)\s+you\s+(?:tried|try)|^\W*if\s+you\b.*\b(?:does|do|is|will)\s+(?:it|that|this|the)\b"
     r"|\bwhat\s+happens\s+if\s+you\b",
+    re.IGNORECASE,
+)
+# A question asking someone for a position or a commitment rather than for knowledge: an opinion
+# ("do you think", "what are your views"), a promise ("will the government commit to…"), an
+# intention ("does the minister intend…", "when will this government…"). The actors are roles
+# that answer for an organisation; "you" only with verbs of opinion or intent, so "how do you
+# configure X?" (the generic you) is not one.
+_ACTOR = (
+    r"(?:government|minister|ministry|premier|president|prime\s+minister|administration|cabinet|department"
+    r"|council|authority|party|board|management|leadership)"
+)
+_STANCE = re.compile(
+    r"\b(?:do|did)\s+you\s+(?:(?:really|still|honestly)\s+)?(?:think|feel|believe|agree|accept|expect)\b"
+    r"|\b(?:would|will|can)\s+you\s+(?:agree|accept|commit|support|confirm|assure|guarantee)\b"
+    r"|\bare\s+you\s+(?:satisfied|confident|content|concerned|worried|prepared|willing|planning)\b"
+    r"|\b(?:in\s+your\s+(?:view|opinion)|your\s+(?:views?|thoughts|opinions?|position|assessment|reaction))\b"
+    rf"|\b(?:will|would|when\s+will|why\s+(?:does|did|will|won'?t|is))\s+(?:the|this|that|our|his|her|their)\s+(?:[\w-]+\s+){{0,2}}{_ACTOR}\b"
+    rf"|\b(?:what|how)\s+(?:is|are)\s+(?:the|this|that|our)\s+(?:[\w-]+\s+){{0,2}}{_ACTOR}\s+(?:doing|going)\b"
+    rf"|\b{_ACTOR}\s+(?:[\w-]+\s+){{0,2}}(?:commit|intend|plan(?:ning)?\s+to|going\s+to|prepared\s+to|willing\s+to|insist)"
+    r"|\b(?:commit|undertake|pledge)\s+(?:today\s+)?to\b|\bassure\s+(?:us|me|the\s+\w+)\s+that\b",
     re.IGNORECASE,
 )
 _TECHNICAL = re.compile(
@@ -88,6 +117,7 @@ WEIGHTS: dict[str, float] = {
     "technical": 0.3,  # errors, code, versions, tools: what practice questions are about
     "outage": -1.5,  # "is it just me or X is down?"
     "announcement": -1.0,  # "Beta privileges will change…", "recordings are up"
+    "own_news": -1.5,  # "I've just posted the first version of…": news, whatever "?" its title has
     "logistics": -0.8,  # meetups, venues, who is coming
     "social": -0.8,  # "how is everyone?", "happy new year"
     "poll": -1.5,  # "does anyone use X?": asks who, not how
@@ -96,6 +126,7 @@ WEIGHTS: dict[str, float] = {
     "wordless": -1.0,  # "?", "What for?": names nothing, a fragment of a conversation
     "follow_up": -1.0,  # a short or back-referring question inside an ongoing chat exchange
     "leans_back": -1.0,  # a post that only asks about "it"/"this" without saying what
+    "stance": -1.5,  # "do you think…?", "will the government commit to…?": a position, not knowledge
 }
 
 # A question about the other person's own situation ("is your function async?", "do you want
@@ -166,6 +197,7 @@ def faq_worthiness(question: str, post: str, in_exchange: str | None = None) -> 
         "technical": 1.0 if _TECHNICAL.search(post) else 0.0,
         "outage": _share(_OUTAGE, asking, post),
         "announcement": 1.0 if _ANNOUNCEMENT.search(statements) else 0.0,
+        "own_news": 1.0 if _OWN_NEWS.search(post) else 0.0,
         "logistics": 1.0 if _LOGISTICS.search(post) else 0.0,
         "social": 1.0 if _SOCIAL.search(question) and len(specific_words) < 5 else 0.0,
         "poll": _share(_POLL, asking, question),
@@ -174,6 +206,7 @@ def faq_worthiness(question: str, post: str, in_exchange: str | None = None) -> 
         "wordless": 0.0 if content_words(question) or content_words(post) else 1.0,
         "follow_up": _follow_up(asking, question, in_exchange) if in_exchange else 0.0,
         "leans_back": 1.0 if asking and len(asking) == len(sentences) and all(needs_antecedent(s) for s in asking) else 0.0,
+        "stance": _share(_STANCE, asking, question),
     }
     score = round(sum(WEIGHTS[k] * v for k, v in features.items()), 3)
     return Worthiness(score=score, keep=score >= 0, features=features)

@@ -10,7 +10,10 @@ FAQ        a substantive question (>= 5 words, not a tag like "right?", not logi
            answerer are concatenated. A question that is explicitly left open ("no idea", "let's
            take it to the list") or addressed to everyone ("does anyone know...") with no answer
            becomes an open question (answer None, lower confidence). Everything else unanswered
-           is dropped: meetings are full of questions.
+           is dropped: meetings are full of questions. The question must also be FAQ material by
+           `extractors.faq_worthiness` (not a stance or commitment asked of someone, a poll,
+           logistics or a fragment), and a formal debate (several turns put through the chair:
+           a parliament's question period) yields no FAQs at all.
 pattern    decisions ("we decided", "we agreed", "let's go with"), lessons ("what worked for us",
            "lesson learned", "the trick is", "next time we should") and recommendations ("we
            recommend", "make sure", "Always/Never/Avoid ...", "you should"; not conditional, not
@@ -33,6 +36,7 @@ from pathlib import PurePath
 
 from extractors.advice import ACTION_PHRASE, is_scribe_label, said_decision, score_advice, scribe_mark
 from extractors.base import ExtractionResult, quote_is_verbatim
+from extractors.faq_worthiness import faq_worthiness
 from extractors.naming import practice_name
 from pipeline.models import CandidateDraft, CandidateKind, Evidence, Passage, Source, SourceKind
 from pipeline.text import STOP_WORDS, sentence_spans
@@ -132,6 +136,17 @@ _NON_ANSWER = re.compile(
     r"park\s+(?:it|that)|note\s+it\s+as\s+open|(?:haven'?t|not|never|don'?t\s+think\s+we'?ve)\s+(?:really\s+)?solved|"
     r"no\s+clue|can'?t\s+help|fair\s+question|interesting\s+question)\b"
 )
+# An answer put through the chair ("Mr. Chair, we are continuing to work…") belongs to a formal
+# debate: the question was a political one and the reply a position, not knowledge to keep.
+_THROUGH_CHAIR = re.compile(r"(?i)\b(?:mr|mister|madam|madame|ms)\.?\s*(?:chair|speaker|president)\b")
+#: A meeting where this many turns speak through the chair is a formal debate (a parliament's
+#: question period): its questions are political and its answers positions, so no FAQs.
+DEBATE_TURNS = 3
+
+
+def _formal_debate(turns: list["_Turn"]) -> bool:
+    """Whether a meeting is a formal debate: several turns open by addressing the chair."""
+    return sum(1 for t in turns if _THROUGH_CHAIR.search(t.clean[:60])) >= DEBATE_TURNS
 _OPEN_MARK = re.compile(r"(?i)\bopen\s+question|\bdoes\s+any(?:one|body)\s+know|\bhas\s+any(?:one|body)\b|\bany(?:one|body)\s+(?:found|tried)")
 
 
@@ -284,7 +299,7 @@ class TranscriptExtractor:
     """FAQs from answered questions, patterns from decisions, lessons and recommendations."""
 
     name = "transcripts"
-    version = "2"
+    version = "3"
     source_kinds = frozenset({SourceKind.transcript})
 
     def run(self, source: Source, passages: list[Passage]) -> ExtractionResult:
@@ -298,7 +313,8 @@ class TranscriptExtractor:
         for thread, ps in meetings.items():
             turns = [_turn(p) for p in ps]
             name = thread or default_name
-            cands = self._faqs(turns, name) + self._patterns(turns, name)
+            faqs = [] if _formal_debate(turns) else self._faqs(turns, name)
+            cands = faqs + self._patterns(turns, name)
             for c in cands:
                 if all(quote_is_verbatim(e.quote, by_id[e.passage_id].text) for e in c.evidence):
                     result.candidates.append(c)
@@ -345,8 +361,8 @@ class TranscriptExtractor:
             s, e, question = q
             # the question must close the turn (what follows is not the speaker answering it)
             tail = clean_speech(t.passage.text[e:])
-            if len(_words(tail)) > 25:
-                continue
+            if len(_words(tail)) > 25 or not faq_worthiness(question, t.clean).keep:
+                continue  # …and be FAQ material: not a stance, a poll, logistics or a fragment
             answer_idx: list[int] = []
             non_answer = False
             for j in range(i + 1, min(len(turns), i + 1 + ANSWER_WINDOW)):

@@ -52,7 +52,7 @@ SYNC = [
 def test_protocol() -> None:
     ex = TranscriptExtractor()
     assert isinstance(ex, Extractor)
-    assert (ex.name, ex.version, ex.source_kinds) == ("transcripts", "2", frozenset({SourceKind.transcript}))
+    assert (ex.name, ex.version, ex.source_kinds) == ("transcripts", "3", frozenset({SourceKind.transcript}))
 
 
 def test_exact_candidates() -> None:
@@ -230,3 +230,36 @@ def test_plain_text_minutes_through_the_parser(tmp_path: Path) -> None:
         ("decision · guild-sync turn 2", "All services pin their runner images to a digest"),
         ("action · guild-sync turn 3", "Kenji to write the migration guide by Friday"),
     ]
+
+
+def test_stance_questions_are_not_faqs_but_knowledge_questions_are() -> None:
+    """A question asking someone for an opinion or a commitment is debate, not a FAQ; a question
+    about how things work, in the same meeting, still is."""
+    drafts = _meeting([
+        ("Chair", "Do you think the current funding arrangements for the support teams are satisfactory?"),
+        ("Witness", "I think it is a difficult balance, and most of us would like more money for the support side."),
+        ("Member", "Will the council commit to publishing the waiting times for every school next year?"),
+        ("Witness", "We will certainly look at that and report back to the committee in the autumn session."),
+        ("Member", "How do schools record the hours of tuition a pupil receives outside the classroom?"),
+        ("Witness", "Each school logs them in the attendance system under a separate code, reviewed every term."),
+    ])  # fmt: skip
+    cands, _ = _run(drafts)
+    questions = [c.question for c in cands if c.kind == CandidateKind.faq]
+    assert questions == ["How do schools record the hours of tuition a pupil receives outside the classroom?"]
+
+
+def test_formal_debate_yields_no_faqs_but_keeps_its_decisions() -> None:
+    """Answers put through the chair mark a parliament's question period: its questions are
+    political and its answers positions. Decisions said in it stay patterns."""
+    drafts = _meeting([
+        ("Member A", "How many applications for the housing benefit were processed in the last quarter?"),
+        ("Minister", "Mr. Chair, we processed more applications than ever before and will continue to help families."),
+        ("Member B", "How long does an applicant wait for the first payment once the form is accepted?"),
+        ("Minister", "Madam Chair, our priority has always been to get money to families as fast as possible."),
+        ("Member C", "Why are the rural offices closing before the new online service is ready for older people?"),
+        ("Minister", "Mr. Speaker, we are investing in rural services and the online service is ready today."),
+        ("Chair", "Okay, we decided: the committee will publish its report on housing benefit delays in March."),
+    ])  # fmt: skip
+    cands, _ = _run(drafts)
+    assert [c for c in cands if c.kind == CandidateKind.faq] == []
+    assert any(c.kind == CandidateKind.pattern and "publish its report" in (c.recommendation or "") for c in cands)
