@@ -23,7 +23,7 @@ from index.duplicates import question_core
 from pipeline.models import CandidateDraft, CandidateKind, Evidence, Passage, Source, SourceKind
 from pipeline.sources.mbox import display_subject
 from pipeline.text import content_words, is_generic_question, is_question
-from pipeline.text_clean import clean_message
+from pipeline.text_clean import clean_message, strip_addressee
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ class ThreadExtractor:
     #    question is led by the asker's own statements just before it
     # 8: an unaddressed chat reply answers the open question of the exchange the disentangler
     #    puts it in (extractors/disentangle.py), before the channel's latest question
-    version = "8"
+    version = "9"
     source_kinds = frozenset({SourceKind.thread})
 
     def __init__(self, embed: EmbedFn | None = None, runners_up: int = RUNNERS_UP) -> None:
@@ -80,6 +80,7 @@ class ThreadExtractor:
         self, root: Passage, question: str, context: str | None, rest: list[Passage], ranked: list[RankedReply]
     ) -> CandidateDraft:
         by_id = {p.id: p for p in rest}
+        names = {p.author for p in [root, *rest] if p.author}  # "joeblew99: click…" addresses one of them
         evidence = [Evidence(passage_id=root.id, quote=_quote(root.text), role="question")]
         best = _standalone_best(ranked, by_id)
         answer_parts: list[RankedReply] = []
@@ -98,7 +99,9 @@ class ThreadExtractor:
             kind=CandidateKind.faq,
             question=question,
             context=context,
-            answer="\n\n".join(clean_message(by_id[r.id].text, author=by_id[r.id].author) for r in answer_parts) or None,
+            answer="\n\n".join(
+                clean_message(strip_addressee(by_id[r.id].text, names), author=by_id[r.id].author) for r in answer_parts
+            ) or None,
             evidence=evidence,
             extractor=self.name,
             extractor_version=self.version,

@@ -16,9 +16,9 @@ Pure functions, no I/O.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
-__all__ = ["clean_message", "clean_question", "is_attribution", "strip_chat_markup"]
+__all__ = ["clean_message", "clean_question", "is_attribution", "strip_addressee", "strip_chat_markup"]
 
 _GREETING = re.compile(
     r"^\s*(?:(?:hi|hello|hey|hiya|dear|greetings|good\s+(?:morning|afternoon|evening|day)|g'?day|howdy|salam|assalam\w*)"
@@ -75,7 +75,22 @@ def is_attribution(line: str) -> bool:
 # --------------------------------------------------------------------------- chat markup
 
 _EMOJI = re.compile(r"[ \t]*(?<![\w:]):[a-z0-9+\-][a-z0-9_+\-]*:(?::skin-tone-\d:)?(?![\w:])")
-_SLACK_USER = re.compile(r"<@([A-Z0-9]+)(?:\|([^<>]+))?>")
+# "<@U024BE7LH>", "<@U024BE7LH|jane>", and in exports that resolved ids, "<@Leticia>".
+_SLACK_USER = re.compile(r"<@([\w.\-]+)(?:\|([^<>]+))?>")
+# Who a chat message is addressed to, before what it says: "@jane ", "@jane, @omar: ", "Hi@all,".
+_LEAD_MENTIONS = re.compile(r"^[ \t]*(?:(?:hi|hey|hello)\s*)?(?:@[\w.\-]+(?![\w.\-])[ \t]*[,:]?[ \t]*)+(?=\S)", re.IGNORECASE)
+
+
+def strip_addressee(text: str, names: Iterable[str] = ()) -> str:
+    """`text` without the addressee that opens it: @-mentions ("@jane, @omar: try…") and, when
+    `names` (the conversation's participants) are given, a bare name with a colon or comma
+    ("joeblew99: you can…"). Only a known name is taken: "Note: …" stays."""
+    out = _LEAD_MENTIONS.sub("", text, count=1)
+    known = {n.lower() for n in names if n}
+    m = re.match(r"[ \t]*([\w.\-]+)[ \t]*[,:][ \t]+(?=\S)", out)
+    if m and m.group(1).lower() in known:
+        out = out[m.end() :]
+    return out if out.strip() else text
 
 
 def strip_chat_markup(text: str, users: Mapping[str, str] | None = None) -> str:
@@ -200,6 +215,8 @@ def clean_message(text: str, users: Mapping[str, str] | None = None, author: str
     lines = _drop_attributions([ln.rstrip() for ln in body.split("\n")])
     while lines and not lines[0].strip():
         lines.pop(0)
+    if lines and not _is_code_line(lines[0]):
+        lines[0] = strip_addressee(lines[0])
     # Greetings lead: "Hi all," on its own line or before the first sentence.
     for _ in range(2):
         if lines and not _is_code_line(lines[0]):

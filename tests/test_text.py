@@ -114,3 +114,16 @@ def test_abbreviations_do_not_end_a_sentence_and_an_inverted_question_asks_witho
         "Why?",
     ]
     assert text.is_question("I use R CMD BATCH.\nIs there a way via command line arguments to change the name of the pdf\noutput.")
+
+
+def test_addressees_leave_questions_and_answers_but_not_code() -> None:
+    """Who a chat message is addressed to is not part of what it says (issue 10, item 4)."""
+    from pipeline.text_clean import strip_addressee
+
+    assert clean_message("<@Leticia> see Alex Harsanyi's blog on racket/gui") == "see Alex Harsanyi's blog on racket/gui"
+    assert clean_message("Hi@all, I have a question about strict mode.") == "I have a question about strict mode."
+    assert clean_message("@jane, @omar: try `raco setup -D`") == "try `raco setup -D`"
+    assert clean_message("@jane") == "@jane"  # nothing else said: kept as it is
+    assert clean_message("`@decorator` is applied first") == "`@decorator` is applied first"
+    assert strip_addressee("joeblew99: open Configure Defaults", ["JoeBlew99"]) == "open Configure Defaults"
+    assert strip_addressee("Note: open Configure Defaults", ["jane"]) == "Note: open Configure Defaults"

@@ -143,3 +143,23 @@ def test_a_question_about_the_other_persons_own_code_inside_an_exchange_is_a_cla
     # and the same words opening an exchange are no clarification
     text = "Are you familiar with a way to attach metadata to existing structs in Racket?"
     assert faq_worthiness(text, text).features["follow_up"] == 0.0
+
+
+def test_own_news_and_run_together_suggestions_are_not_faqs() -> None:
+    """A title with a "?" inside the poster's own news is not a question; a suggestion whose
+    code lost its space in the export ("triedimport") is still a suggestion."""
+    assert _questions([
+        ("matt", 'I\'ve just posted the first version of "Why LOP? Why Racket?" for comments'),
+        ("con", "Not sure if it works but have you triedimport './that_file.js';?"),
+        ("jane", _REAL),
+    ]) == [_REAL]
+
+
+def test_a_stance_or_commitment_is_not_a_faq_but_the_generic_you_is() -> None:
+    questions = [
+        "Do you think the new module system was a good idea for the community?",
+        "Will the board commit to funding the package index for another year?",
+        "How do you configure raco to build docs in parallel on a CI runner?",
+    ]
+    kept = [q for q in questions if faq_worthiness(q, q).keep]
+    assert kept == ["How do you configure raco to build docs in parallel on a CI runner?"]
