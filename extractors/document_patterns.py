@@ -31,7 +31,7 @@ from extractors.advice import (
 )
 from extractors.naming import heading_kind, practice_name, strip_step, topic_and_practice
 from pipeline.models import CandidateDraft, CandidateKind, Evidence, Passage
-from pipeline.text import sentence_spans
+from pipeline.text import leans_on_previous, sentence_spans
 from pipeline.text import tokens
 
 __all__ = ["Element", "find_patterns"]
@@ -175,7 +175,7 @@ def _read_sentences(el: Element, sec: _Section, marked: list[_Marked], is_item: 
             continue
         advice = score_advice(sentence)
         if advice.strength:
-            rec = _Rec(p, (s, e), advice)
+            rec = _Rec(p, (_rule_start(p, spans, k, sec), e), advice)
             sec.recs.append(rec)
             if sentence.rstrip().endswith(":") and not is_item and k == len(spans) - 1:
                 lead = rec  # "Avoid installing the following tools:" — its list follows
@@ -188,6 +188,27 @@ def _read_sentences(el: Element, sec: _Section, marked: list[_Marked], is_item: 
             sec.problem = (p, (s, e))
         k += 1
     return lead
+
+
+def _rule_start(p: Passage, spans: list[tuple[int, int]], k: int, sec: _Section) -> int:
+    """Where advice sentence `k` starts, taking the rule it leans on ("However, …", "For
+    example, …", "This should be done when…") along: the sentence before it in the element, or
+    the section's problem statement, which then stops being the problem (it is the rule)."""
+    s = spans[k][0]
+    if not leans_on_previous(p.text[s : spans[k][1]]):
+        return s
+    if k > 0:
+        prev = spans[k - 1]
+        covered = any(r.passage is p and r.span[0] <= prev[0] < r.span[1] for r in sec.recs)
+        if sec.problem is not None and sec.problem[0] is p and sec.problem[1] == prev:
+            sec.problem = None
+        return s if covered else prev[0]
+    if sec.problem is not None and not sec.recs:
+        # the rule is the previous paragraph's statement: it becomes a recommendation of its own
+        (pp, span), sec.problem = sec.problem, None
+        # scored as itself: it was not advice alone, so it adds no strength to the section
+        sec.recs.append(_Rec(pp, span, score_advice(pp.text[span[0] : span[1]])))
+    return s
 
 
 def navigation_lists(elements: list[Element]) -> set[int]:

@@ -133,7 +133,7 @@ class DocumentExtractor:
     """FAQs from question headings and FAQ sections; patterns from checklists and advice."""
 
     name = "documents"
-    version = "3"
+    version = "4"
     source_kinds = frozenset({SourceKind.document})
 
     def __init__(self, min_pattern_strength: float = 1.0) -> None:

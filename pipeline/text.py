@@ -19,6 +19,7 @@ __all__ = [
     "has_question_mark",
     "is_generic_question",
     "is_question",
+    "leans_on_previous",
     "needs_antecedent",
     "refers_back",
     "sentence_is_question",
@@ -310,6 +311,22 @@ def needs_antecedent(sentence: str) -> bool:
     downtime?" after "We need to rotate the Postgres password."): it refers back with a pronoun
     and names at most a few things itself."""
     return bool(_BACK_REFERENCE.search(sentence)) and len(content_words(sentence)) <= _MAX_BARE_WORDS
+
+
+# A sentence that opens by pointing at the one before it: a contrast, an example of it, an
+# alternative to it, or "this"/"these" standing for it.
+_OPENS_ON_PREVIOUS = re.compile(
+    r"^\W*(?:however|for\s+(?:example|instance)|e\.g\.|instead|otherwise|in\s+(?:this|that|these|such)\s+cases?"
+    r"|in\s+addition|additionally|also|but|so|then|this|that|these|those|such|it)\b",
+    re.IGNORECASE,
+)
+
+
+def leans_on_previous(sentence: str) -> bool:
+    """Whether `sentence` opens by leaning on the sentence before it ("However, …", "For
+    example, …", "Instead, prefer:", "This should be done when…"): read alone, it has lost the
+    rule it qualifies, so it must be kept with that sentence."""
+    return bool(_OPENS_ON_PREVIOUS.match(sentence))
 
 
 def refers_back(text: str) -> bool:

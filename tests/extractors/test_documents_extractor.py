@@ -62,7 +62,7 @@ ELEMENTS = [
 def test_protocol() -> None:
     ex = DocumentExtractor()
     assert isinstance(ex, Extractor)
-    assert (ex.name, ex.version, ex.source_kinds) == ("documents", "3", frozenset({SourceKind.document}))
+    assert (ex.name, ex.version, ex.source_kinds) == ("documents", "4", frozenset({SourceKind.document}))
 
 
 def test_exact_candidates() -> None:
@@ -100,7 +100,7 @@ def test_exact_candidates() -> None:
     assert checklist.confidence > ci.confidence
     for c in cands:
         assert 0.0 <= c.confidence <= 1.0
-        assert (c.extractor, c.extractor_version) == ("documents", "3")
+        assert (c.extractor, c.extractor_version) == ("documents", "4")
 
 
 def test_noise_is_skipped() -> None:
@@ -340,3 +340,31 @@ def test_demo_documents() -> None:
     outgoing = next(c for c in cands if c.name == "Checklist: outgoing on-call")
     assert len(outgoing.items) == 7 and {e.role for e in outgoing.evidence} == {"item"}
     assert "Can I swap my on-call week?" in {c.question for c in cands}
+
+
+def test_advice_that_leans_on_the_sentence_before_keeps_it() -> None:
+    """"However, …" / "For example, …" / "This should be done when…" qualify the rule before
+    them: the recommendation carries that rule instead of leaving it in the problem field."""
+    path = ["Performance testing", "Inform people"]
+    (pattern,) = _patterns([
+        ("Title", "Performance testing", []),
+        ("Title", "Inform people", ["Performance testing"]),
+        ("NarrativeText", "Tell the teams that own downstream services before a load test starts. "
+         "For example, you should post in their channel a day ahead with the expected traffic.", path),
+    ])  # fmt: skip
+    assert pattern.recommendation == (
+        "Tell the teams that own downstream services before a load test starts. "
+        "For example, you should post in their channel a day ahead with the expected traffic."
+    )
+    assert pattern.problem is None
+    # across paragraphs: the statement before becomes a recommendation of its own
+    path = ["Code review", "Approval with comments"]
+    (pattern,) = _patterns([
+        ("Title", "Code review", []),
+        ("Title", "Approval with comments", ["Code review"]),
+        ("NarrativeText", "A reviewer can approve a change while leaving comments that are not yet resolved.", path),
+        ("NarrativeText", "However, you must never approve a change whose tests are failing.", path),
+    ])  # fmt: skip
+    assert pattern.recommendation is not None
+    assert pattern.recommendation.startswith("A reviewer can approve a change while leaving comments")
+    assert pattern.problem is None
