@@ -8,6 +8,10 @@ and `reply_to` set to the question's) when
   of the asker's latest question; or
 - it comes from someone else within `REPLY_WINDOW` of the latest question in the channel, is
   not a new question of its own and addresses nobody else;
+- or, in a quiet channel, it is the first word anyone else says after the question (within
+  `QUIET_WINDOW`: answers come hours later when nobody else is around), shares two content words
+  with it and addresses nobody else; a reply that asks back ("are they the same container?")
+  still answers when it goes on to explain;
 - and the asker's own messages right after a linked reply ("thanks, that worked!") follow it,
   so an acknowledgement credits the reply it thanks.
 
@@ -31,14 +35,20 @@ from datetime import datetime, timedelta
 
 from extractors.disentangle import Utterance, disentangle
 from pipeline.models import Passage
-from pipeline.text import is_question
+from pipeline.text import content_words, has_question_mark, is_question, split_sentences, tokens
 
-__all__ = ["LEAD_IN_WINDOW", "MENTION_WINDOW", "REPLY_WINDOW", "link_unthreaded"]
+__all__ = ["LEAD_IN_WINDOW", "MENTION_WINDOW", "QUIET_WINDOW", "REPLY_WINDOW", "link_unthreaded"]
 
 #: A reply that names the asker still answers hours later (time zones), not days later.
 MENTION_WINDOW = timedelta(hours=12)
 #: An unaddressed reply answers the latest question only if it follows it closely.
 REPLY_WINDOW = timedelta(minutes=10)
+#: In a quiet channel, the first reply after a question answers it even hours later.
+QUIET_WINDOW = timedelta(hours=24)
+#: …and shares at least this many content words with it: one ("machine") happens by chance.
+QUIET_SHARED_WORDS = 2
+#: A reply that asks back but explains in at least this many words of statements answers.
+EXPLAINS_WORDS = 12
 #: The asker's own statements this close before their question, with nobody speaking in
 #: between, state the problem it asks about ("I get error 502 with fpm" … "Can anybody help?").
 LEAD_IN_WINDOW = timedelta(minutes=30)
@@ -50,6 +60,8 @@ class _Open:
     at: datetime
     replied: bool = False
     last_reply_at: datetime | None = None
+    interrupted: bool = False  # someone other than the asker spoke after it, not in reply to it
+    asked: str = ""  # what it asks about: its text, led by the asker's statements before it
 
 
 def _when(p: Passage) -> datetime | None:
@@ -123,6 +135,8 @@ def link_unthreaded(passages: list[Passage]) -> list[Passage]:
         last_by_channel[channel] = (p.author, at)
         said = said_by_channel.setdefault(channel, [])
         target = _target(p, at, questions, in_question.get(parent_of.get(p.id, "")))
+        if questions and target is not questions[-1] and p.author != questions[-1].root.author:
+            questions[-1].interrupted = True
         if target is not None:
             in_question[p.id] = target
             links[p.id] = target.root
@@ -136,9 +150,9 @@ def link_unthreaded(passages: list[Passage]) -> list[Passage]:
                 said.clear()
             said.append((p, at))
             continue
-        questions.append(_Open(root=p, at=at))
-        in_question[p.id] = questions[-1]
         marks[p.id] = _marks(p, at, last, said)
+        questions.append(_Open(root=p, at=at, asked=f"{marks[p.id].get('lead_in', '')}\n{p.text or ''}"))
+        in_question[p.id] = questions[-1]
         said.clear()
     if not links and not any(marks.values()):
         return passages
@@ -199,13 +213,28 @@ def _target(p: Passage, at: datetime, questions: list[_Open], followed: _Open | 
         return mentioned[-1]
     if _addresses_someone(text) or not questions:
         return None
-    if is_question(text):
+    latest = questions[-1]
+    quiet = (
+        not latest.interrupted and latest.root.author != p.author and at - latest.at <= QUIET_WINDOW
+        and len(set(content_words(text)) & set(content_words(latest.asked))) >= QUIET_SHARED_WORDS
+    )  # fmt: skip
+    if is_question(text) and not (quiet and _explains(text)):
         return None  # a new question (or a question back), not an answer
     # The exchange the disentangler puts the message in (by topic, quote, continuation) before
     # the channel's latest question: in a busy channel they are often not the same.
     if followed is not None and any(q is followed for q in questions) and followed.root.author != p.author:
         return followed
-    latest = questions[-1]
-    if latest.root.author == p.author or at - latest.at > REPLY_WINDOW:
+    if latest.root.author == p.author or (at - latest.at > REPLY_WINDOW and not quiet):
         return None
     return latest
+
+
+def _explains(text: str) -> bool:
+    """A reply that asks back but goes on to explain ("are they the same container? the kernel
+    shares memory between…"): it ends on statements of at least `EXPLAINS_WORDS` words. A new
+    question states its problem first and asks last."""
+    sentences = split_sentences(text)
+    if not sentences or has_question_mark(sentences[-1]):
+        return False
+    statements = [s for s in sentences if not has_question_mark(s)]
+    return sum(len(tokens(s)) for s in statements) >= EXPLAINS_WORDS

@@ -182,3 +182,32 @@ def test_mails_with_a_subject_are_never_linked_as_chat_replies() -> None:
     ])  # fmt: skip
     mails = [p.model_copy(update={"extra": {"subject": s}}) for p, s in zip(mails, ("Native routines", "Build farm"))]
     assert [p.thread_id for p in link_unthreaded(mails)] == ["<a@x>", "<b@x>"]
+
+
+def test_in_a_quiet_channel_the_first_reply_hours_later_answers() -> None:
+    """Nobody else spoke in between: the next message, hours later, on the same topic, answers,
+    even when it asks back first. An unrelated message hours later does not."""
+    chat = _passages([
+        ("q1", "karl", "2016-12-30T13:13:00", None, "Is it normal that the memory of processes in a docker container "
+                                                   "is not visible on the host? MemAvailable stays the same."),
+        ("q2", "drag", "2016-12-30T21:01:00", None, "are they the same container? the kernel is smart about shared "
+                                                   "memory, so most of it is reused between containers of one image."),
+        ("q3", "mona", "2017-01-02T09:00:00", None, "Can docker-machine be scripted to set up an environment?"),
+        ("q4", "olaf", "2017-01-02T15:00:00", None, "The new office coffee machine finally arrived today."),
+    ])  # fmt: skip
+    faqs = {c.question.split("?")[0]: c for c in _run(chat).candidates}
+    memory = faqs["Is it normal that the memory of processes in a docker container is not visible on the host"]
+    assert memory.answer is not None and memory.answer.startswith("are they the same container?")
+    assert faqs["Can docker-machine be scripted to set up an environment"].answer is None
+
+
+def test_a_new_question_hours_later_is_not_an_answer() -> None:
+    """Someone else's problem statement ending in a question is their own question, not a reply."""
+    chat = _passages([
+        ("r1", "karl", "2016-12-30T13:13:00", None, "How do I keep the docker build cache when two layers change?"),
+        ("r2", "siam", "2016-12-30T18:00:00", None, "My docker build ignores the cache for every layer since the "
+                                                   "upgrade to 1.13. Is there a flag to get it back?"),
+    ])  # fmt: skip
+    questions = {c.question: c.answer for c in _run(chat).candidates}
+    assert questions.get("How do I keep the docker build cache when two layers change?", "missing") is None
+    assert any(q.endswith("Is there a flag to get it back?") for q in questions)
