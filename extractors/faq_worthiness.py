@@ -80,7 +80,8 @@ _HIDDEN_CONTEXT = re.compile(
 # "If you reload the extensions, does the colouring correct itself?"
 _SUGGESTION = re.compile(
     r"\b(?:have|did)\s+you\s+(?:tried|try)|^\W*if\s+you\b.*\b(?:does|do|is|will)\s+(?:it|that|this|the)\b"
-    r"|\bwhat\s+happens\s+if\s+you\b",
+    r"|\bwhat\s+happens\s+if\s+you\b|^\W*(?:though|but|so|also)?\W*maybe\b.*\bshould\b"
+    r"|\b(?:how\s+about|why\s+not(?:\s+just)?)\s+(?:use|using|try|trying|add|adding|put|putting)\b",
     re.IGNORECASE,
 )
 # A question asking someone for a position or a commitment rather than for knowledge: an opinion
@@ -103,6 +104,15 @@ _STANCE = re.compile(
     r"|\b(?:commit|undertake|pledge)\s+(?:today\s+)?to\b|\bassure\s+(?:us|me|the\s+\w+)\s+that\b",
     re.IGNORECASE,
 )
+# A bare call for help with a topic ("can anyone help me with pwa using angular 2", "need help
+# with docker"): it names a subject but no problem, so there is nothing a FAQ could answer.
+_HELP_CALL = re.compile(
+    r"^\W*(?:(?:hi|hey|hello)\W+)?(?:(?:can|could|would|will)\s+(?:any|some)(?:one|body)(?:\s+here)?\s+(?:please\s+)?help"
+    r"|(?:i\s+)?need\s+(?:some\s+)?help|help\s+(?:me\s+)?(?:with|on|please))\b",
+    re.IGNORECASE,
+)
+#: A help call naming at most this many things besides "help" states no problem.
+_HELP_CALL_WORDS = 4
 _TECHNICAL = re.compile(
     r"`|\b\w+\(\)|\b(?:error|warning|note|fails?|failed|failing|crash\w*|exception|traceback|segfault|compile\w*|install\w*"
     r"|versions?|packages?|functions?|librar(?:y|ies)|build\w*|config\w*|deploy\w*|test\w*|debug\w*)\b|\b\d+\.\d+",
@@ -127,6 +137,7 @@ WEIGHTS: dict[str, float] = {
     "follow_up": -1.0,  # a short or back-referring question inside an ongoing chat exchange
     "leans_back": -1.0,  # a post that only asks about "it"/"this" without saying what
     "stance": -1.5,  # "do you think…?", "will the government commit to…?": a position, not knowledge
+    "help_call": -1.0,  # "can anyone help me with pwa using angular 2": a subject, no problem
 }
 
 # A question about the other person's own situation ("is your function async?", "do you want
@@ -207,6 +218,7 @@ def faq_worthiness(question: str, post: str, in_exchange: str | None = None) -> 
         "follow_up": _follow_up(asking, question, in_exchange) if in_exchange else 0.0,
         "leans_back": 1.0 if asking and len(asking) == len(sentences) and all(needs_antecedent(s) for s in asking) else 0.0,
         "stance": _share(_STANCE, asking, question),
+        "help_call": 1.0 if _HELP_CALL.search(question) and len(specific_words) <= _HELP_CALL_WORDS else 0.0,
     }
     score = round(sum(WEIGHTS[k] * v for k, v in features.items()), 3)
     return Worthiness(score=score, keep=score >= 0, features=features)

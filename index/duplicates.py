@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pipeline.text import asks as _asks
-from pipeline.text import content_words, is_generic_question, needs_antecedent, split_sentences
+from pipeline.text import content_words, is_generic_question, leans_on_previous, needs_antecedent, split_sentences, without_opener
 from pipeline.text_clean import clean_question
 
 __all__ = [
@@ -77,6 +77,8 @@ def question_core(
     else:
         picked = asking[:max_sentences] if asking else [0][: len(sentences)]
     kept = [sentences[i] for i in picked]
+    if with_antecedent and kept:
+        kept[0] = without_opener(kept[0])  # "So how do I…?" stored alone reads "How do I…?"
     parts: list[str] = []
     subj = (subject or "").strip()
     if subj:
@@ -101,7 +103,7 @@ def _standalone_picks(sentences: list[str], asking: list[int], max_sentences: in
     picked: set[int] = set()
     for i in specific[:max_sentences]:
         picked.add(i)
-        if i and needs_antecedent(sentences[i]):
+        if i and (needs_antecedent(sentences[i]) or leans_on_previous(sentences[i])):
             picked.add(i - 1)
     if picked:
         return sorted(picked)

@@ -20,6 +20,7 @@ __all__ = [
     "is_generic_question",
     "is_question",
     "leans_on_previous",
+    "without_opener",
     "needs_antecedent",
     "refers_back",
     "sentence_is_question",
@@ -327,6 +328,18 @@ def leans_on_previous(sentence: str) -> bool:
     example, …", "Instead, prefer:", "This should be done when…"): read alone, it has lost the
     rule it qualifies, so it must be kept with that sentence."""
     return bool(_OPENS_ON_PREVIOUS.match(sentence))
+
+
+_OPENER = re.compile(r"^(?:(?:so|also|and|but|ok(?:ay)?|well|btw|anyway|now)\b\s*[,:-]?\s*)+(?=\w)", re.IGNORECASE)
+
+
+def without_opener(sentence: str) -> str:
+    """`sentence` without the talk that opens it ("So how do I…?" -> "How do I…?", "Also, …"),
+    which points at a conversation a stored question no longer has."""
+    rest = _OPENER.sub("", sentence, count=1)
+    if rest == sentence or len(rest.split()) < 3:
+        return sentence
+    return rest[0].upper() + rest[1:]
 
 
 def refers_back(text: str) -> bool:

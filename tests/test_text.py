@@ -127,3 +127,20 @@ def test_addressees_leave_questions_and_answers_but_not_code() -> None:
     assert clean_message("`@decorator` is applied first") == "`@decorator` is applied first"
     assert strip_addressee("joeblew99: open Configure Defaults", ["JoeBlew99"]) == "open Configure Defaults"
     assert strip_addressee("Note: open Configure Defaults", ["jane"]) == "Note: open Configure Defaults"
+
+
+def test_a_stored_question_does_not_open_on_talk_or_lose_what_it_leans_on() -> None:
+    """'So how do I…?' stored alone reads 'How do I…?'; 'But how…?' keeps the sentence it
+    continues (issue 10, item 3)."""
+    from index.duplicates import question_core
+
+    assert question_core("So how do I use a render-element properly?", with_antecedent=True) == (
+        "How do I use a render-element properly?"
+    )
+    assert question_core("Also, are there guides on building GUI apps with framework?", with_antecedent=True) == (
+        "Are there guides on building GUI apps with framework?"
+    )
+    assert question_core("I render the docs with scribble. But how do I add my own CSS file?", with_antecedent=True) == (
+        "I render the docs with scribble. But how do I add my own CSS file?"
+    )
+    assert text.without_opener("So what?") == "So what?"  # nothing would be left to ask

@@ -163,3 +163,11 @@ def test_a_stance_or_commitment_is_not_a_faq_but_the_generic_you_is() -> None:
     ]
     kept = [q for q in questions if faq_worthiness(q, q).keep]
     assert kept == ["How do you configure raco to build docs in parallel on a CI runner?"]
+
+
+def test_a_bare_call_for_help_and_a_maybe_should_are_not_faqs() -> None:
+    assert _questions([
+        ("tom", "can anyone help me with pwa using angular 2"),
+        ("ann", "Though maybe the docs site should use `string-trim` here?"),
+        ("kim", "Can anyone help me with ENOENT when running npm install on Windows 10 after upgrading node?"),
+    ]) == ["Can anyone help me with ENOENT when running npm install on Windows 10 after upgrading node?"]
