@@ -94,12 +94,16 @@ def _addresses_someone(text: str) -> bool:
     return bool(re.match(r"^\s*<?@\w", text))  # "@jane", or Slack's "<@jane>"
 
 
-def _addresses_other(text: str, author: str | None) -> bool:
+def _addresses_other(text: str, author: str | None, participants: set[str] = frozenset()) -> bool:  # type: ignore[assignment]
     """The message opens by addressing someone other than its author (a self-mention, which
-    some chat exports put in front of a message, addresses nobody)."""
+    some chat exports put in front of a message, addresses nobody): "@jane …", or "jane: …"
+    when jane has spoken in the channel (`participants`, lower-cased names)."""
     # No word boundary after the name: some exports glue the mention to the text ("@janeHello").
     name = (author or "").strip()
-    return _addresses_someone(text) and not (name and re.match(r"^\s*@" + re.escape(name), text, re.IGNORECASE))
+    if _addresses_someone(text):
+        return not (name and re.match(r"^\s*@" + re.escape(name), text, re.IGNORECASE))
+    lead = re.match(r"^\s*([\w.\-]{2,})\s*[:,]\s", text)
+    return bool(lead) and lead.group(1).lower() in participants and lead.group(1).lower() != name.lower()
 
 
 def link_unthreaded(passages: list[Passage]) -> list[Passage]:
@@ -123,6 +127,7 @@ def link_unthreaded(passages: list[Passage]) -> list[Passage]:
     links: dict[str, Passage] = {}  # passage id -> the question root it answers
     parent_of = _conversation_parents([p for p in passages if p.id in alone])
     in_question: dict[str, _Open] = {}  # passage id -> the open question whose exchange it is in
+    seen: dict[str, set[str]] = {}  # channel -> who has spoken in it (lower-cased)
     marks: dict[str, dict[str, str]] = {}  # passage id -> extra fields: in_exchange, lead_in
     for p in sorted(passages, key=lambda x: x.seq):
         at = _when(p)
@@ -133,6 +138,7 @@ def link_unthreaded(passages: list[Passage]) -> list[Passage]:
         questions[:] = [q for q in questions if at - q.at <= MENTION_WINDOW]
         last = last_by_channel.get(channel)
         last_by_channel[channel] = (p.author, at)
+        seen.setdefault(channel, set()).add((p.author or "").lower())
         said = said_by_channel.setdefault(channel, [])
         target = _target(p, at, questions, in_question.get(parent_of.get(p.id, "")))
         if questions and target is not questions[-1] and p.author != questions[-1].root.author:
@@ -150,7 +156,7 @@ def link_unthreaded(passages: list[Passage]) -> list[Passage]:
                 said.clear()
             said.append((p, at))
             continue
-        marks[p.id] = _marks(p, at, last, said)
+        marks[p.id] = _marks(p, at, last, said, seen.setdefault(channel, set()))
         questions.append(_Open(root=p, at=at, asked=f"{marks[p.id].get('lead_in', '')}\n{p.text or ''}"))
         in_question[p.id] = questions[-1]
         said.clear()
@@ -169,12 +175,13 @@ def link_unthreaded(passages: list[Passage]) -> list[Passage]:
 
 
 def _marks(
-    p: Passage, at: datetime, last: tuple[str | None, datetime] | None, said: list[tuple[Passage, datetime]]
+    p: Passage, at: datetime, last: tuple[str | None, datetime] | None, said: list[tuple[Passage, datetime]],
+    participants: set[str],
 ) -> dict[str, str]:
     """What a new chat question carries for the extractor: how it continues an exchange
     (`in_exchange`) and the asker's own statements right before it (`lead_in`)."""
     marks: dict[str, str] = {}
-    if _addresses_other(p.text or "", p.author):
+    if _addresses_other(p.text or "", p.author, participants):
         marks["in_exchange"] = "addressed"
     elif last is not None and last[0] != p.author and at - last[1] <= REPLY_WINDOW:
         marks["in_exchange"] = "follows"

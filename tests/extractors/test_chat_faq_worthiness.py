@@ -171,3 +171,13 @@ def test_a_bare_call_for_help_and_a_maybe_should_are_not_faqs() -> None:
         ("ann", "Though maybe the docs site should use `string-trim` here?"),
         ("kim", "Can anyone help me with ENOENT when running npm install on Windows 10 after upgrading node?"),
     ]) == ["Can anyone help me with ENOENT when running npm install on Windows 10 after upgrading node?"]
+
+
+def test_a_question_addressed_by_name_to_someone_in_the_channel_is_a_follow_up() -> None:
+    """"garethmcc: Gist?" addresses a participant as surely as "@garethmcc Gist?" does."""
+    chat = _passages([
+        ("a1", "gareth", "2017-01-28T14:50:00", None, "I use mongoose with a seed script and push fails on undefined"),
+        ("a2", "steven", "2017-01-28T15:02:00", None, "gareth: can you share the seed script as a gist?"),
+        ("a3", "lena", "2017-01-29T09:00:00", None, _REAL),
+    ])  # fmt: skip
+    assert [c.question for c in _run(link_unthreaded(chat)).candidates] == [_REAL]
