@@ -17,6 +17,7 @@ def _clip(text: str, n: int) -> str:
 
 def print_hit(rank: int, hit: dict[str, Any]) -> None:
     """A hit as a person reads it: title, body, score, support and citations."""
+    from index.relevance import MATCH_TEXT
     from pipeline.citations import format_citation
 
     s = hit["support"]
@@ -26,8 +27,10 @@ def print_hit(rank: int, hit: dict[str, Any]) -> None:
     body = hit["answer"] if hit["kind"] == "faq" else (hit["recommendation"] or "; ".join(hit["items"]))
     click.echo(f"   {_clip(body or 'open question: no answer yet', 400)}")
     teams = f", in {s['communities']} communities" if s["communities"] > 1 else ""
+    match = hit.get("match")
+    judged = f"{MATCH_TEXT[match]} ({hit['relevance']:.2f})" if match else f"rank score {hit['score']:.4f}"
     click.echo(
-        f"   score {hit['score']:.4f} · in {s.get('conversations', s['sources'])} conversation(s), "
+        f"   {judged} · in {s.get('conversations', s['sources'])} conversation(s), "
         f"{s['sources']} source(s), {s['authors']} author(s){teams}"
     )
     for c in hit["citations"][:3]:
@@ -51,6 +54,7 @@ def search(
 ) -> None:  # fmt: skip
     """Search the published index: dense and keyword retrieval, fused as [search] in practice.toml says."""
     from index.release import ReleaseError
+    from index.relevance import NO_MATCH, overall
     from index.search import Searcher
     from pipeline.settings import load_settings
     from pipeline.stages import releases_root, shared_service
@@ -71,10 +75,12 @@ def search(
             sys.stdout.write(json.dumps({"query": q, "release": searcher.release_id, "hits": [h.to_dict() for h in hits]}, ensure_ascii=False) + "\n")
         return
     hits = [h.to_dict() for h in searcher.search(query, k, **filters)]  # type: ignore[arg-type]
+    match = overall([h["match"] for h in hits], searcher.relevance is not None)
     if as_json:
-        click.echo(json.dumps({"query": query, "release": searcher.release_id, "hits": hits}, indent=2, ensure_ascii=False))
+        out = {"query": query, "release": searcher.release_id, "match": match, "hits": hits}
+        click.echo(json.dumps(out, indent=2, ensure_ascii=False))
         return
     if not hits:
-        click.echo("No results.")
+        click.echo("No good match: nothing in the index answers this closely enough." if match == NO_MATCH else "No results.")
     for i, hit in enumerate(hits, start=1):
         print_hit(i, hit)

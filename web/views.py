@@ -11,6 +11,7 @@ from typing import Any
 
 from starlette.exceptions import HTTPException
 
+from index.relevance import MATCH_TEXT, NO_MATCH, overall
 from pipeline import review as review_ops
 from pipeline.citations import clock, format_citation
 from pipeline.models import Artefact, ArtefactStatus, Passage, PassageKind, Source, SourceStatus
@@ -146,7 +147,13 @@ def search(searcher: Any, store: Any, user: User | None, q: str, k: int, **filte
                 c["source"] = None
             c["cited"] = format_citation(c)
         out.append(hit)
-    return {"query": q, "release": searcher.release_id, "hits": out}
+    match = overall([h.get("match") for h in out], searcher.relevance is not None)
+    result = {"query": q, "release": searcher.release_id, "match": match, "match_text": MATCH_TEXT.get(match or ""), "hits": out}
+    r = searcher.relevance
+    result["thresholds"] = {"floor": r.floor, "strong": r.strong} if r is not None else None
+    if match == NO_MATCH:
+        result["message"] = "No good match: nothing in the index answers this closely enough."
+    return result
 
 
 def facets(store: Any, user: User | None) -> dict[str, list[str]]:
