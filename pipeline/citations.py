@@ -75,7 +75,9 @@ def item_json(c: Candidate | Artefact, passages: dict[str, Passage], sources: di
 
 def format_citation(cited: dict[str, Any]) -> str:
     """One line: author, place in the source, source file."""
-    where = cited.get("time") or cited.get("section") or cited.get("timestamp") or ""
+    from pipeline.evidence import human_time  # evidence imports this module: imported when used
+
+    where = cited.get("time") or cited.get("section") or human_time(cited.get("timestamp")) or ""
     if cited.get("page"):
         where = f"{where} p.{cited['page']}".strip()
     who = cited.get("author") or ""
