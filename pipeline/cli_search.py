@@ -48,9 +48,10 @@ def print_hit(rank: int, hit: dict[str, Any]) -> None:
 @click.option("--until", help="Only artefacts updated on or before this date (YYYY-MM-DD).")
 @click.option("--batch", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="File with one query a line: one JSON result a line.")
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON.")
+@click.option("--no-floor", is_flag=True, help="Keep hits below the relevance floor, unlabelled (to measure ranking alone).")
 def search(
     query: str | None, k: int, kind: str | None, community: str | None, status: str | None,
-    source_kind: str | None, since: str | None, until: str | None, batch: Path | None, as_json: bool,
+    source_kind: str | None, since: str | None, until: str | None, batch: Path | None, as_json: bool, no_floor: bool,
 ) -> None:  # fmt: skip
     """Search the published index: dense and keyword retrieval, fused as [search] in practice.toml says."""
     from index.release import ReleaseError
@@ -64,15 +65,18 @@ def search(
     if not 1 <= k <= 100:
         raise click.UsageError("-k must be between 1 and 100")
     settings = load_settings()
+    options = {**settings.search.searcher_options(), **({"relevance": None} if no_floor else {})}
     try:
-        searcher = Searcher.open(releases_root(), embed=shared_service(settings), **settings.search.searcher_options())
+        searcher = Searcher.open(releases_root(), embed=shared_service(settings), **options)
     except ReleaseError as exc:
         raise click.ClickException(f"{exc} (run `practice run` or `practice publish`)") from None
     filters = dict(kind=kind, community=community, status=status, source_kind=source_kind, since=since, until=until)
     if batch is not None:
         queries = [q.strip() for q in batch.read_text(encoding="utf-8").splitlines() if q.strip()]
         for q, hits in zip(queries, searcher.search_batch(queries, k, **filters)):
-            sys.stdout.write(json.dumps({"query": q, "release": searcher.release_id, "hits": [h.to_dict() for h in hits]}, ensure_ascii=False) + "\n")
+            match = overall([h.match for h in hits], searcher.relevance is not None)
+            out = {"query": q, "release": searcher.release_id, "match": match, "hits": [h.to_dict() for h in hits]}
+            sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
         return
     hits = [h.to_dict() for h in searcher.search(query, k, **filters)]  # type: ignore[arg-type]
     match = overall([h["match"] for h in hits], searcher.relevance is not None)

@@ -21,7 +21,7 @@ from typing import Any
 from pipeline.citations import clock
 from pipeline.models import Passage, Source
 
-__all__ = ["conversations", "human_time", "original_link", "source_name"]
+__all__ = ["conversations", "human_time", "original_link", "source_name", "time_range"]
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 # Stack Exchange network sites, as their data dumps are named (site.stackexchange.com, stackoverflow.com...)
@@ -39,6 +39,16 @@ def human_time(value: str | datetime | None) -> str | None:
             return None
     when = value.astimezone(timezone.utc) if value.tzinfo else value  # naive: taken as UTC
     return f"{when.day} {MONTHS[when.month - 1]} {when.year}, {when.hour:02d}:{when.minute:02d}"
+
+
+def time_range(first: str, last: str) -> str | None:
+    """Two times as one span: "21 Sep 2026, 08:07–08:12" on one day, both in full otherwise."""
+    a, b = human_time(first), human_time(last)
+    if a is None or b is None or a == b:
+        return a or b
+    day_a, _, clock_a = a.rpartition(", ")
+    day_b, _, clock_b = b.rpartition(", ")
+    return f"{day_a}, {clock_a}–{clock_b}" if day_a == day_b else f"{a} – {b}"
 
 
 def _se_site(source: Source | None) -> str | None:
@@ -132,7 +142,6 @@ def _conversation(rows: list[dict[str, Any]], context: dict[str, dict[str, Any]]
             shown.add(r["passage_id"])
             segments.append({"kind": "quote", "passage": None, "quotes": quotes[r["passage_id"]], "roles": [r["role"]]})
     times = sorted(t for t in (r.get("timestamp") for r in rows) if t)
-    when = [human_time(times[0]), human_time(times[-1])] if times else []
     first = rows[0]
     title = (ordered[0]["text"] if ordered else first.get("quote") or "").strip().split("\n", 1)[0]
     return {
@@ -140,7 +149,7 @@ def _conversation(rows: list[dict[str, Any]], context: dict[str, dict[str, Any]]
         "source_kind": first.get("source_kind"),
         "source_restricted": bool(first.get("source_restricted")),
         "title": title[:160] + ("…" if len(title) > 160 else ""),
-        "when": " – ".join(dict.fromkeys(w for w in when if w)) or None,
+        "when": time_range(times[0], times[-1]) if times else None,
         "quotes": len(rows),
         "original": first.get("original"),
         "viewer": first.get("location"),

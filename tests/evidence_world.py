@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 from pipeline.ingest import IngestOptions, ingest_paths
-from pipeline.models import Artefact, ArtefactStatus, CandidateKind, Evidence
+from pipeline.models import Artefact, ArtefactStatus, CandidateKind, Evidence, Support
 from pipeline.store import open_store
 
 # thread -> messages (author, minute, text); the quoted ones are named in QUOTED
@@ -56,6 +56,7 @@ def add_three_conversation_faq(home: Path, export: Path, community: str = "platf
             id="faq-three-conversations", kind=CandidateKind.faq, status=ArtefactStatus.approved, question=TITLE,
             answer="Move them to a quarantine job that never blocks, give each an owner, retry once.",
             evidence=evidence, communities=[community], extractors=["threads"],
+            support=Support(candidates=3, conversations=3, sources=1, authors=4, communities=1),
         )  # fmt: skip
         store.save_artefacts([faq])
     finally:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from pipeline.evidence import conversations, human_time, original_link, source_name
+from pipeline.evidence import conversations, human_time, original_link, source_name, time_range
 from pipeline.models import Passage, PassageKind, Source
 from pipeline.users import add_user
 from pipeline.store import open_store
@@ -32,6 +32,7 @@ def test_human_time_reads_like_a_person_writes_it() -> None:
     assert human_time("2026-09-21T10:05:00+02:00") == "21 Sep 2026, 08:05"  # shown in UTC
     assert human_time("2019-01-02T03:04:05.678") == "2 Jan 2019, 03:04"  # naive: UTC
     assert human_time("not a time") is None and human_time(None) is None
+    assert time_range("2026-09-21T08:05:00Z", "2026-09-22T09:00:00Z") == "21 Sep 2026, 08:05 – 22 Sep 2026, 09:00"
 
 
 def test_source_name_never_shows_the_server_path() -> None:
@@ -66,7 +67,7 @@ def test_conversations_show_each_thread_once_with_the_rest_collapsed() -> None:
     groups = conversations(rows)
     assert [g["title"] for g in groups] == ["x message 0", "y message 0", "z message 0"]  # first-cited order
     x = groups[0]
-    assert x["quotes"] == 2 and x["when"] == "21 Sep 2026, 08:01 – 21 Sep 2026, 08:03"
+    assert x["quotes"] == 2 and x["when"] == "21 Sep 2026, 08:01–08:03"
     # x0 collapsed, x1 quoted, x2 collapsed, x3 quoted, x4 collapsed
     assert [s["kind"] for s in x["segments"]] == ["more", "quote", "more", "quote", "more"]
     assert [s["passage"]["passage_id"] for s in x["segments"] if s["kind"] == "quote"] == ["x1", "x3"]
