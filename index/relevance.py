@@ -151,13 +151,15 @@ def choose_floor(scores: Sequence[float], labels: Sequence[bool], step: float = 
 
 
 def choose_strong(
-    scores: Sequence[float], labels: Sequence[bool], min_precision: float = STRONG_PRECISION, step: float = 0.01
+    scores: Sequence[float], labels: Sequence[bool], min_precision: float = STRONG_PRECISION, step: float = 0.01,
+    at_least: float = -1.0,
 ) -> dict[str, float]:
-    """The lowest threshold at which ``labels`` hold with precision >= ``min_precision`` for every
-    threshold above it too (so "strong" never gets less precise as the cosine rises)."""
+    """The lowest threshold (not below ``at_least``, the floor) at which ``labels`` hold with
+    precision >= ``min_precision`` for every threshold above it too (so "strong" never gets less
+    precise as the cosine rises)."""
     if not scores or not any(labels):
         raise ValueError("choosing a strong threshold needs scores with some true labels")
-    grid = _candidates(scores, step)
+    grid = [t for t in _candidates(scores, step) if t >= at_least - 1e-9] or [round(at_least, 6)]
     chosen = rates(scores, labels, grid[-1])
     for t in reversed(grid):
         r = rates(scores, labels, t)

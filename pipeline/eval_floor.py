@@ -188,7 +188,7 @@ def evaluate_floor(
     floor = report["signals"]["cosine"]["dev"]["threshold"]
     # "strong" is about the top hit being *the* answer, so it is chosen among answerable queries
     # and unanswerable ones alike (a confident wrong answer counts against it).
-    strong = choose_strong([s["top_cosine"] for _, s in dev], [s["top_right"] for _, s in dev])
+    strong = choose_strong([s["top_cosine"] for _, s in dev], [s["top_right"] for _, s in dev], at_least=floor)
     report["floor"] = floor
     report["strong"] = strong["threshold"]
     report["strong_dev"] = _round(strong)

@@ -62,6 +62,7 @@ def test_choose_strong_is_the_lowest_precise_enough_threshold() -> None:
     right = [True, True, True, True, True, False, True, False]
     chosen = choose_strong(scores, right, min_precision=0.9)
     assert chosen["threshold"] == pytest.approx(0.71)  # 0.70 would let the wrong one in: precision 5/6
+    assert choose_strong(scores, right, min_precision=0.5, at_least=0.8)["threshold"] == pytest.approx(0.8)  # never below the floor
 
 
 def test_calibrated_thresholds_are_looked_up_with_or_without_the_hub_prefix() -> None:
@@ -147,3 +148,23 @@ def test_gibberish_gets_no_good_match_from_the_api_and_the_page(world: World) ->
         assert "No good match" in page and 'class="card hit"' not in page
         page = c.get("/search", params={"q": "how do we quarantine flaky integration tests"}).text
         assert "strong match" in page and "score 0.500" not in page
+
+
+def test_evaluate_floor_chooses_on_dev_and_reports_test(tmp_path: Path) -> None:
+    from pipeline.eval_floor import evaluate_floor
+
+    topics = ["kubernetes pod eviction", "terraform state locking", "postgres vacuum tuning", "grafana dashboard sharing",
+              "kafka consumer lag", "python packaging wheels", "docker layer caching", "nginx rate limiting"]  # fmt: skip
+    faqs = tmp_path / "faqs.jsonl"
+    faqs.write_text("".join(f'{{"faq_id": "f{i}", "question": "how to handle {t}", "answers": ["see the runbook"]}}\n' for i, t in enumerate(topics)))
+    qrels = tmp_path / "qrels.tsv"
+    qrels.write_text("query_id\tquery\trelevant_faq_id\n" + "".join(
+        f"q{i}{j}\t{t} {extra}\tf{i}\n" for i, t in enumerate(topics) for j, extra in enumerate(["question", "help please"])))  # fmt: skip
+    indexed, queries = floor_set(faqs, qrels, None, {"gibberish": gibberish(8)})
+    report = evaluate_floor(indexed, queries, fake_embed, "fake-bow")
+    # indexed topics share most words with their queries; left-out topics and gibberish share none
+    assert report["signals"]["cosine"]["test"]["recall"] == 1.0
+    assert report["signals"]["cosine"]["test"]["precision"] == 1.0
+    assert report["test_by_group"]["gibberish"]["shown_an_answer"] == 0.0
+    assert report["floor"] == report["signals"]["cosine"]["dev"]["threshold"]
+    assert report["floor"] <= report["strong"]
