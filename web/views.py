@@ -156,6 +156,7 @@ def search(searcher: Any, store: Any, user: User | None, q: str, k: int, **filte
             ok = src is not None and can_see(user, src.visibility)
             c["location"] = location(p) if ok and user is not None else None
             c["source"] = source_name(src) if ok else None
+            c["original"] = original_link(p, src) if ok and p is not None else None
             c["cited"] = format_citation(c)
         out.append(hit)
     match = overall([h.get("match") for h in out], searcher.relevance is not None)
