@@ -14,31 +14,16 @@ server path it was read from.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
 from pathlib import PurePath
 from typing import Any
 
-from pipeline.citations import clock
+from pipeline.citations import clock, human_time
 from pipeline.models import Passage, Source
 
-__all__ = ["conversations", "human_time", "original_link", "source_name", "time_range"]
+__all__ = ["conversations", "original_link", "source_name", "time_range"]
 
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 # Stack Exchange network sites, as their data dumps are named (site.stackexchange.com, stackoverflow.com...)
 _SE_SITE = re.compile(r"^([a-z0-9-]+\.)*(stackexchange\.com|stackoverflow\.com|superuser\.com|serverfault\.com|askubuntu\.com|mathoverflow\.net|stackapps\.com)$")
-
-
-def human_time(value: str | datetime | None) -> str | None:
-    """An ISO time as people write it, in UTC: "21 Sep 2026, 08:05" (None if missing or unreadable)."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    when = value.astimezone(timezone.utc) if value.tzinfo else value  # naive: taken as UTC
-    return f"{when.day} {MONTHS[when.month - 1]} {when.year}, {when.hour:02d}:{when.minute:02d}"
 
 
 def time_range(first: str, last: str) -> str | None:

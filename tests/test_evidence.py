@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from pipeline.evidence import conversations, human_time, original_link, source_name, time_range
+from pipeline.citations import human_time
+from pipeline.evidence import conversations, original_link, source_name, time_range
 from pipeline.models import Passage, PassageKind, Source
 from pipeline.users import add_user
 from pipeline.store import open_store

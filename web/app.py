@@ -15,8 +15,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException
 
 from pipeline import review as review_ops
-from pipeline.citations import format_citation
-from pipeline.evidence import human_time
+from pipeline.citations import format_citation, human_time
 from pipeline.settings import Settings
 from pipeline.users import UnknownUser, UserError, UserExists
 from web.auth import LoginRequired

@@ -13,8 +13,8 @@ from starlette.exceptions import HTTPException
 
 from index.relevance import MATCH_TEXT, NO_MATCH, overall
 from pipeline import review as review_ops
-from pipeline.citations import clock, format_citation
-from pipeline.evidence import conversations, human_time, original_link, source_name
+from pipeline.citations import clock, format_citation, human_time
+from pipeline.evidence import conversations, original_link, source_name
 from pipeline.models import Artefact, ArtefactStatus, Passage, PassageKind, Source, SourceStatus
 from pipeline.shapes import event_json, item_json
 from pipeline.users import User, can_review, can_see
