@@ -139,6 +139,8 @@ def build_server(
 
         Hits come best first, each with its support (how many sources, authors and communities back
         it) and citations: verbatim quotes with where they were said (`cited` is ready to show).
+        `match` says how good the answer is: "strong", "possible", or "none" (no good match: the
+        index has nothing close enough; say so rather than answering from an unrelated hit).
         Same JSON as GET /api/search.
         """
         if not query.strip() or len(query) > 1000 or not 1 <= k <= MAX_K:

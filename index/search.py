@@ -43,6 +43,7 @@ from typing import Any, Literal
 import numpy as np
 
 from index.keyword import KeywordIndex
+from index.relevance import Relevance, for_model, judge
 from index.release import (
     KEYWORD_DIR,
     VECTORS_FILE,
@@ -93,6 +94,8 @@ class Hit:
     dense_score: float | None = None
     bm25_score: float | None = None
     row: int = -1  # row in the release
+    relevance: float | None = None  # the dense cosine the match is judged by (index.relevance)
+    match: str | None = None  # "strong" / "possible"; None when no thresholds apply
 
     @property
     def id(self) -> str:
@@ -105,6 +108,8 @@ class Hit:
             "score": self.score,
             "ranks": {"dense": self.dense_rank, "bm25": self.bm25_rank},
             "scores": {"dense": self.dense_score, "bm25": self.bm25_score},
+            "relevance": self.relevance,
+            "match": self.match,
         }
 
 
@@ -256,6 +261,7 @@ class Searcher:
         depth: int | None = None,
         verify: bool = False,
         index_options: dict[str, Any] | None = None,
+        relevance: Relevance | Literal["model"] | None = None,
     ) -> None:
         self.path = Path(release_path)
         self.manifest: Manifest = verify_release(self.path) if verify else Manifest.read(self.path)
@@ -280,6 +286,8 @@ class Searcher:
         self.rrf_k = rrf_k
         self.weights = {**DEFAULT_WEIGHTS[fusion], **(weights or {})}  # a weight not given: the fusion's default
         self.depth = depth
+        # "model": the thresholds calibrated for the release's model (none for an uncalibrated one)
+        self.relevance = for_model(self.manifest.model_id) if relevance == "model" else relevance
 
     @classmethod
     def open(cls, root: str | os.PathLike[str], embed: Embed | None = None, **options: Any) -> "Searcher":
@@ -349,7 +357,9 @@ class Searcher:
         A filter takes one value or several (any of them matches); ``community`` and
         ``source_kind`` match when the artefact has that value among its ``communities`` /
         ``source_kinds``; ``since``/``until`` bound ``updated_at`` (inclusive; artefacts without
-        a date are left out). ``mode``: "hybrid" (default), "dense" or "bm25".
+        a date are left out). ``mode``: "hybrid" (default), "dense" or "bm25". With
+        ``relevance`` thresholds (`index.relevance`), hits below the floor are left out (possibly
+        all of them: no good match) and the rest are labelled strong or possible matches.
         """
         return self.search_batch(
             [query], k, kind, status, community, source_kind, since, until, visibility=visibility, mode=mode
@@ -393,7 +403,7 @@ class Searcher:
                 b_scores, b_rows = self.keyword.search(query, depth, mask)
             else:
                 b_scores, b_rows = np.zeros(0, np.float32), np.zeros(0, np.int64)
-            results.append(self._fuse(mode, k, d_scores, d_rows, b_scores, b_rows))
+            results.append(judge(self._fuse(mode, k, d_scores, d_rows, b_scores, b_rows), self.relevance))
         return results
 
     def _dense(

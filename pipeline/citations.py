@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
 from pipeline.models import Artefact, Candidate, Evidence, Passage, Source
@@ -13,6 +14,22 @@ def clock(seconds: float) -> str:
     h, rem = divmod(total, 3600)
     m, s = divmod(rem, 60)
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def human_time(value: str | datetime | None) -> str | None:
+    """An ISO time as people write it, in UTC: "21 Sep 2026, 08:05" (None if missing or unreadable)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    when = value.astimezone(timezone.utc) if value.tzinfo else value  # naive: taken as UTC
+    return f"{when.day} {MONTHS[when.month - 1]} {when.year}, {when.hour:02d}:{when.minute:02d}"
 
 
 def cite(passage: Passage | None, source: Source | None) -> dict[str, Any]:
@@ -75,7 +92,7 @@ def item_json(c: Candidate | Artefact, passages: dict[str, Passage], sources: di
 
 def format_citation(cited: dict[str, Any]) -> str:
     """One line: author, place in the source, source file."""
-    where = cited.get("time") or cited.get("section") or cited.get("timestamp") or ""
+    where = cited.get("time") or cited.get("section") or human_time(cited.get("timestamp")) or ""
     if cited.get("page"):
         where = f"{where} p.{cited['page']}".strip()
     who = cited.get("author") or ""

@@ -269,6 +269,7 @@ def _register_subcommands() -> None:
     from pipeline.cli_eval import eval_group
     from pipeline.cli_eval_disentangle import disentangle_command
     from pipeline.cli_eval_duplicates import duplicates_command
+    from pipeline.cli_eval_floor import floor_command
     from pipeline.cli_eval_search import search_command
     from pipeline.cli_mcp import mcp_command
     from pipeline.cli_pull import pull_group
@@ -282,6 +283,7 @@ def _register_subcommands() -> None:
     eval_group.add_command(search_command)
     eval_group.add_command(duplicates_command)
     eval_group.add_command(disentangle_command)
+    eval_group.add_command(floor_command)
     front = [search, review_group, users_group, serve_command, deploy, mcp_command, pull_group]
     for command in [*COMMANDS, *OPS_COMMANDS, *front]:
         main.add_command(command)

@@ -17,6 +17,7 @@ def _clip(text: str, n: int) -> str:
 
 def print_hit(rank: int, hit: dict[str, Any]) -> None:
     """A hit as a person reads it: title, body, score, support and citations."""
+    from index.relevance import MATCH_TEXT
     from pipeline.citations import format_citation
 
     s = hit["support"]
@@ -26,8 +27,10 @@ def print_hit(rank: int, hit: dict[str, Any]) -> None:
     body = hit["answer"] if hit["kind"] == "faq" else (hit["recommendation"] or "; ".join(hit["items"]))
     click.echo(f"   {_clip(body or 'open question: no answer yet', 400)}")
     teams = f", in {s['communities']} communities" if s["communities"] > 1 else ""
+    match = hit.get("match")
+    judged = f"{MATCH_TEXT[match]} ({hit['relevance']:.2f})" if match else f"rank score {hit['score']:.4f}"
     click.echo(
-        f"   score {hit['score']:.4f} · in {s.get('conversations', s['sources'])} conversation(s), "
+        f"   {judged} · in {s.get('conversations', s['sources'])} conversation(s), "
         f"{s['sources']} source(s), {s['authors']} author(s){teams}"
     )
     for c in hit["citations"][:3]:
@@ -45,12 +48,14 @@ def print_hit(rank: int, hit: dict[str, Any]) -> None:
 @click.option("--until", help="Only artefacts updated on or before this date (YYYY-MM-DD).")
 @click.option("--batch", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="File with one query a line: one JSON result a line.")
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON.")
+@click.option("--no-floor", is_flag=True, help="Keep hits below the relevance floor, unlabelled (to measure ranking alone).")
 def search(
     query: str | None, k: int, kind: str | None, community: str | None, status: str | None,
-    source_kind: str | None, since: str | None, until: str | None, batch: Path | None, as_json: bool,
+    source_kind: str | None, since: str | None, until: str | None, batch: Path | None, as_json: bool, no_floor: bool,
 ) -> None:  # fmt: skip
     """Search the published index: dense and keyword retrieval, fused as [search] in practice.toml says."""
     from index.release import ReleaseError
+    from index.relevance import NO_MATCH, overall
     from index.search import Searcher
     from pipeline.settings import load_settings
     from pipeline.stages import releases_root, shared_service
@@ -60,21 +65,26 @@ def search(
     if not 1 <= k <= 100:
         raise click.UsageError("-k must be between 1 and 100")
     settings = load_settings()
+    options = {**settings.search.searcher_options(), **({"relevance": None} if no_floor else {})}
     try:
-        searcher = Searcher.open(releases_root(), embed=shared_service(settings), **settings.search.searcher_options())
+        searcher = Searcher.open(releases_root(), embed=shared_service(settings), **options)
     except ReleaseError as exc:
         raise click.ClickException(f"{exc} (run `practice run` or `practice publish`)") from None
     filters = dict(kind=kind, community=community, status=status, source_kind=source_kind, since=since, until=until)
     if batch is not None:
         queries = [q.strip() for q in batch.read_text(encoding="utf-8").splitlines() if q.strip()]
         for q, hits in zip(queries, searcher.search_batch(queries, k, **filters)):
-            sys.stdout.write(json.dumps({"query": q, "release": searcher.release_id, "hits": [h.to_dict() for h in hits]}, ensure_ascii=False) + "\n")
+            match = overall([h.match for h in hits], searcher.relevance is not None)
+            out = {"query": q, "release": searcher.release_id, "match": match, "hits": [h.to_dict() for h in hits]}
+            sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
         return
     hits = [h.to_dict() for h in searcher.search(query, k, **filters)]  # type: ignore[arg-type]
+    match = overall([h["match"] for h in hits], searcher.relevance is not None)
     if as_json:
-        click.echo(json.dumps({"query": query, "release": searcher.release_id, "hits": hits}, indent=2, ensure_ascii=False))
+        out = {"query": query, "release": searcher.release_id, "match": match, "hits": hits}
+        click.echo(json.dumps(out, indent=2, ensure_ascii=False))
         return
     if not hits:
-        click.echo("No results.")
+        click.echo("No good match: nothing in the index answers this closely enough." if match == NO_MATCH else "No results.")
     for i, hit in enumerate(hits, start=1):
         print_hit(i, hit)

@@ -6,7 +6,7 @@ would, in a fresh ``PRACTICE_HOME``:
 
     practice run PAGE --include-candidates --json      ingest → extract → dedupe → publish
     practice artefacts --kind faq --json               how many FAQ artefacts (target: one per entry)
-    practice search --batch QUERIES -k 10 --kind faq --json   every labelled query (default fusion)
+    practice search --batch QUERIES -k 10 --kind faq --json --no-floor   every labelled query (default fusion)
 
 and scores the ranked FAQ artefacts against ``queries_qrels.tsv`` (``pipeline.eval_search.ranking_metrics``).
 The baseline is ``practice eval search`` dense only on the same FAQs (NDCG@10 0.9768): the page
@@ -89,7 +89,8 @@ def run(faqs_path: Path, qrels_path: Path, work: Path) -> dict[str, Any]:
     faq_of = {a["id"]: entry_of.get(normalise_question(a["question"] or "")) for a in artefacts}
     queries = work / "queries.txt"
     queries.write_text("\n".join(" ".join(q["query"].split()) for q in qrels) + "\n", encoding="utf-8")
-    lines = _practice(home, "search", "--batch", str(queries), "-k", "10", "--kind", "faq", "--json").splitlines()
+    # --no-floor: this measures ranking (as `practice eval search` does); the floor is `practice eval floor`'s
+    lines = _practice(home, "search", "--batch", str(queries), "-k", "10", "--kind", "faq", "--json", "--no-floor").splitlines()
     ranked = [[faq_of.get(h["id"]) or h["id"] for h in json.loads(line)["hits"]] for line in lines if line.strip()]
     metrics = ranking_metrics(ranked, [q["relevant_faq_id"] for q in qrels])
     found = {x for x in faq_of.values() if x}

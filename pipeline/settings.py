@@ -26,6 +26,8 @@ built-in defaults apply (no sources: `practice run PATH...` names them).
     fusion = "rrf"                  # rrf | convex
     # rrf_k = 1                     # RRF: score = sum of w / (rrf_k + rank)
     # weights = { dense = 1.0, bm25 = 0.5 }   # per method; a weight left out keeps the fusion's default
+    # floor = 0.58                  # relevance floor / strong match on a hit's dense cosine; left out:
+    # strong = 0.64                 # the model's calibrated values (index/relevance.py, `practice eval floor`)
 
     [schedule]
     cron = "0 * * * *"
@@ -51,7 +53,7 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from index.duplicates import CALIBRATED_THRESHOLDS
 from index.search import DEFAULT_FUSION, DEFAULT_RRF_K, Fusion
@@ -108,10 +110,28 @@ class SearchSettings(_Section):
     # None: the chosen fusion's default weights; a dict may name one method only
     weights: dict[Literal["dense", "bm25"], Annotated[float, Field(ge=0)]] | None = None
     depth: int | None = Field(default=None, ge=1)  # per method; None: max(50, 5k)
+    # Relevance floor and strong-match threshold on a hit's dense cosine (index.relevance); None:
+    # the values calibrated for the release's model by `practice eval floor` (none if uncalibrated).
+    floor: float | None = Field(default=None, ge=-1, le=1)
+    strong: float | None = Field(default=None, ge=-1, le=1)
+
+    @model_validator(mode="after")
+    def _both_thresholds(self) -> "SearchSettings":
+        if (self.floor is None) != (self.strong is None):
+            raise ValueError("[search] floor and strong go together (set both, or neither for the calibrated values)")
+        if self.floor is not None and self.strong is not None and self.floor > self.strong:
+            raise ValueError(f"[search] floor ({self.floor}) must not be above strong ({self.strong})")
+        return self
 
     def searcher_options(self) -> dict[str, Any]:
         """Keyword arguments for `index.search.Searcher` / `Searcher.open`."""
-        return {"fusion": self.fusion, "rrf_k": self.rrf_k, "weights": dict(self.weights or {}), "depth": self.depth}
+        from index.relevance import Relevance
+
+        relevance: Any = "model"
+        if self.floor is not None and self.strong is not None:
+            relevance = Relevance(self.floor, self.strong, source="practice.toml [search]")
+        return {"fusion": self.fusion, "rrf_k": self.rrf_k, "weights": dict(self.weights or {}), "depth": self.depth,
+                "relevance": relevance}  # fmt: skip
 
 
 class ScheduleSettings(_Section):

@@ -366,7 +366,9 @@ def test_review_actions_reach_search_after_publish(world: World) -> None:
         hits = c.get("/api/search", params={"q": "quarantine flaky tests"}).json()
         assert hits["release"] == pub["release_id"]  # the searcher followed CURRENT
         assert [hit["id"] for hit in hits["hits"]] == [ids["flaky"]]
-        assert hits["hits"][0]["citations"][0]["location"].startswith("/sources/")
+        assert hits["hits"][0]["citations"][0]["location"] is None  # anonymous: the source viewer asks for a login
+        signed_in = c.get("/api/search", params={"q": "quarantine flaky tests"}, headers=auth(world, "reader")).json()
+        assert signed_in["hits"][0]["citations"][0]["location"].startswith("/sources/")
         detail = c.get(f"/api/artefacts/{ids['flaky']}", headers=h).json()
         assert [m["id"] for m in detail["merged_from"]] == [ids["flaky_unit"]]
         assert [e["action"] for e in detail["audit"]][:2] == ["merge", "approve"]

@@ -14,14 +14,14 @@ from pipeline.settings import Settings, load_settings
 
 def test_defaults_are_the_searchers() -> None:
     options = Settings().search.searcher_options()
-    assert options == {"fusion": DEFAULT_FUSION, "rrf_k": DEFAULT_RRF_K, "weights": {}, "depth": None}
+    assert options == {"fusion": DEFAULT_FUSION, "rrf_k": DEFAULT_RRF_K, "weights": {}, "depth": None, "relevance": "model"}
 
 
 def test_search_section_reaches_the_searcher(tmp_path: Path) -> None:
     cfg = tmp_path / "practice.toml"
     cfg.write_text('[search]\nfusion = "rrf"\nrrf_k = 5\nweights = { bm25 = 0.2 }\ndepth = 20\n')
     options = load_settings(cfg).search.searcher_options()
-    assert options == {"fusion": "rrf", "rrf_k": 5, "weights": {"bm25": 0.2}, "depth": 20}
+    assert options == {"fusion": "rrf", "rrf_k": 5, "weights": {"bm25": 0.2}, "depth": 20, "relevance": "model"}
     vectors = np.eye(2, dtype=np.float32)
     build_release(tmp_path / "releases", [{"id": "a"}, {"id": "b"}], vectors, ["alpha", "beta"], "fake")
     s = Searcher.open(tmp_path / "releases", embed=lambda t: np.tile(vectors[0], (len(t), 1)), **options)

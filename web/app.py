@@ -15,7 +15,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException
 
 from pipeline import review as review_ops
-from pipeline.citations import format_citation
+from pipeline.citations import format_citation, human_time
 from pipeline.settings import Settings
 from pipeline.users import UnknownUser, UserError, UserExists
 from web.auth import LoginRequired
@@ -62,6 +62,7 @@ def create_app(
     app.state.practice = state
     state.templates = Jinja2Templates(directory=str(HERE / "templates"))
     state.templates.env.globals["format_citation"] = format_citation
+    state.templates.env.globals["human_time"] = human_time  # "21 Sep 2026, 08:05", not raw ISO
     state.templates.env.globals["actions_for"] = review_ops.offered  # the buttons a page shows: the core's table
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)

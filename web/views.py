@@ -11,8 +11,10 @@ from typing import Any
 
 from starlette.exceptions import HTTPException
 
+from index.relevance import MATCH_TEXT, NO_MATCH, overall
 from pipeline import review as review_ops
-from pipeline.citations import clock, format_citation
+from pipeline.citations import clock, format_citation, human_time
+from pipeline.evidence import conversations, original_link, source_name
 from pipeline.models import Artefact, ArtefactStatus, Passage, PassageKind, Source, SourceStatus
 from pipeline.shapes import event_json, item_json
 from pipeline.users import User, can_review, can_see
@@ -55,7 +57,12 @@ def item(a: Artefact, passages: dict[str, Passage], sources: dict[str, Source], 
             row["source"] = None
             row["source_restricted"] = True
         row["source_id"] = src.id if src is not None and can_see(user, src.visibility) else None
-        row["location"] = location(p) if (p is not None and row["source_id"]) else None
+        # readers see a source's name, never the server path it was read from; the source viewer
+        # asks for a login, so anonymous readers get no link to it
+        row["source"] = source_name(src) if row["source_id"] else None
+        row["original"] = original_link(p, src) if (p is not None and row["source_id"]) else None
+        row["when"] = human_time(row.get("timestamp"))
+        row["location"] = location(p) if (p is not None and row["source_id"] and user is not None) else None
     return data
 
 
@@ -69,9 +76,11 @@ def items(store: Any, artefacts: list[Artefact], user: User | None) -> list[dict
 def detail(store: Any, a: Artefact, user: User | None) -> dict[str, Any]:
     """One artefact with every quote in its context, suggestions, merges and (for reviewers) the audit log."""
     passages = store.passages_by_id(e.passage_id for e in a.evidence)
-    data = item(a, passages, sources_by_id(store), user)
+    sources = sources_by_id(store)
+    data = item(a, passages, sources, user)
     for row in data["evidence"]:
         p = passages.get(row["passage_id"])
+        src = sources.get(p.source_id) if p is not None else None
         row["context"] = []
         if p is not None and row["source_id"]:
             row["context"] = [
@@ -83,10 +92,14 @@ def detail(store: Any, a: Artefact, user: User | None) -> dict[str, Any]:
                     "section": " > ".join(c.section_path) or None,
                     "text": c.text,
                     "is_evidence": c.id == p.id,
-                    "location": location(c),
+                    "location": location(c) if user is not None else None,
+                    "seq": c.seq,
+                    "when": human_time(c.timestamp),
+                    "original": original_link(c, src),
                 }
                 for c in _context(store, p)
             ]
+    data["conversations"] = conversations(data["evidence"])
     data["suggestions"] = suggestions(store, a, user)
     data["merged_from"] = [
         {"id": m.id, "title": m.title, "body": m.body, "support": m.support.model_dump()}
@@ -141,12 +154,18 @@ def search(searcher: Any, store: Any, user: User | None, q: str, k: int, **filte
             p = passages.get(c["passage_id"])
             src = sources.get(p.source_id) if p else None
             ok = src is not None and can_see(user, src.visibility)
-            c["location"] = location(p) if ok else None
-            if src is not None and not ok:
-                c["source"] = None
+            c["location"] = location(p) if ok and user is not None else None
+            c["source"] = source_name(src) if ok else None
+            c["original"] = original_link(p, src) if ok and p is not None else None
             c["cited"] = format_citation(c)
         out.append(hit)
-    return {"query": q, "release": searcher.release_id, "hits": out}
+    match = overall([h.get("match") for h in out], searcher.relevance is not None)
+    result = {"query": q, "release": searcher.release_id, "match": match, "match_text": MATCH_TEXT.get(match or ""), "hits": out}
+    r = searcher.relevance
+    result["thresholds"] = {"floor": r.floor, "strong": r.strong} if r is not None else None
+    if match == NO_MATCH:
+        result["message"] = "No good match: nothing in the index answers this closely enough."
+    return result
 
 
 def facets(store: Any, user: User | None) -> dict[str, list[str]]:
