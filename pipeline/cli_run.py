@@ -104,6 +104,8 @@ def _echo_preview(settings: Any, include_candidates: bool | None, as_json: bool)
         return
     click.echo(f"Against release {preview.current or '(none yet)'}: {preview.summary()}"
                + (" (candidates included)" if include else ""))  # fmt: skip
+    for warning in preview.warnings():
+        click.echo(f"warning: {warning}")
     for sign, rows in (("+", preview.added), ("-", preview.removed), ("~", preview.changed)):
         for r in rows:
             click.echo(f"  {sign} {r['id']}  [{r['kind']}] {r['title'][:90]}")

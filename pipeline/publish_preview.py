@@ -43,6 +43,18 @@ class PublishPreview:
     removed: list[dict[str, str]]
     changed: list[dict[str, str]]
     rolled_back: bool  # the current release is not the newest one built (a rollback is in force)
+    current_include_candidates: bool | None = None  # whether the current release holds candidates
+
+    def warnings(self) -> list[str]:
+        """What a reviewer must read before confirming: a release that loses most of what search
+        serves, or candidates going because the configuration differs from the current release's."""
+        out = []
+        if self.before and len(self.removed) * 2 > self.before:
+            out.append(f"This publish removes {len(self.removed)} of the {self.before} artefacts search serves now.")
+        if self.current_include_candidates and not self.include_candidates:
+            out.append("The current release includes unreviewed candidates; this configuration publishes approved "
+                       "artefacts only ([publish] include_candidates in practice.toml).")  # fmt: skip
+        return out
 
     @property
     def differs(self) -> bool:
@@ -68,7 +80,7 @@ class PublishPreview:
             "before": self.before, "after": self.after, "differs": self.differs, "rolled_back": self.rolled_back,
             "counts": {"added": len(self.added), "removed": len(self.removed), "changed": len(self.changed)},
             "added": self.added[:SHOWN], "removed": self.removed[:SHOWN], "changed": self.changed[:SHOWN],
-            "summary": self.summary(), "token": self.token,
+            "summary": self.summary(), "warnings": self.warnings(), "token": self.token,
         }  # fmt: skip
 
 
@@ -99,6 +111,7 @@ def preview_publish(store: Store, releases_root: Path, include_candidates: bool)
         removed=[_row(old[i]) for i in old if i not in new],
         changed=[_row(new[i]) for i in new if i in old and _content(new[i]) != _content(old[i])],
         rolled_back=bool(current and releases and releases[-1].release_id != current.release_id),
+        current_include_candidates=current.include_candidates if current else None,
     )  # fmt: skip
 
 

@@ -54,6 +54,10 @@ def test_preview_names_what_a_publish_adds_removes_and_changes(world: World, sto
     assert len(list_releases(root)) == 1  # a preview builds nothing
     only_approved = preview_publish(store, root, include_candidates=False)
     assert only_approved.after == 0 and len(only_approved.removed) == 7
+    warnings = only_approved.warnings()  # the 53 → 2 release: said before, not found after
+    assert warnings[0] == "This publish removes 7 of the 7 artefacts search serves now."
+    assert "current release includes unreviewed candidates" in warnings[1]
+    assert p.warnings() == []
 
 
 def test_a_confirmed_publish_is_the_previewed_one_and_is_audited(world: World, store) -> None:  # type: ignore[no-untyped-def]
@@ -111,6 +115,7 @@ def test_one_config_api_preview_publish_rollback_and_the_cli_dry_run(world: Worl
         assert json.loads(dry.output) == preview  # the same preview, token included
         text = CliRunner().invoke(main, ["publish", "--dry-run"]).output
         assert "+0 added, -6 removed, 1 changed: 7 → 1 artefacts" in text and "Dry run: nothing published." in text
+        assert "warning: This publish removes 6 of the 7 artefacts" in text
 
         assert c.post("/api/publish", json={"confirm": "0" * 16}, headers=h).status_code == 409
         pub = c.post("/api/publish", json={"confirm": preview["token"]}, headers=h).json()
