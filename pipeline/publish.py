@@ -144,7 +144,8 @@ def record_release(store: Store, actor: str, action: str, before: Any, after: An
 
     The event's artefact_id is the release id now current (a release, not an artefact)."""
     def side(m: Any) -> dict[str, Any] | None:
-        return None if m is None else {"release_id": m.release_id, "artefacts": m.count,
+        # No counts: a release's totals would tell a reviewer outside a group that restricted artefacts exist.
+        return None if m is None else {"release_id": m.release_id, "created_at": m.created_at,
                                        "include_candidates": m.include_candidates}  # fmt: skip
 
     event = ReviewEvent(actor=actor, action=action, artefact_id=after.release_id, before=side(before), after=side(after), note=note)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from pipeline.publish import PublishReport, publish, record_release, release_pay
 from pipeline.review import ReviewError
 from pipeline.settings import PublishSettings
 from pipeline.store import Store
+from pipeline.users import User, can_see
 
 SHOWN = 50  # artefacts listed per kind of change (the counts are always complete)
 
@@ -33,51 +34,56 @@ class PreviewChanged(ReviewError):
 
 @dataclass(frozen=True)
 class PublishPreview:
-    """What the next publish would do to the current release."""
+    """What the next publish would do to the current release (as one viewer may see it: `seen_by`)."""
 
     current: str | None  # the current release id (None before the first publish)
     include_candidates: bool
-    before: int  # artefacts in the current release
-    after: int  # artefacts in the release a publish would build
-    added: list[dict[str, str]]  # {"id", "kind", "status", "title"}
+    before: list[str]  # the visibility of each artefact in the current release
+    after: list[str]  # the visibility of each artefact in the release a publish would build
+    added: list[dict[str, str]]  # {"id", "kind", "status", "title", "visibility"}
     removed: list[dict[str, str]]
     changed: list[dict[str, str]]
     rolled_back: bool  # the current release is not the newest one built (a rollback is in force)
     current_include_candidates: bool | None = None  # whether the current release holds candidates
+    token: str = ""  # names the whole difference (hidden artefacts included): the confirmation sends it back
+
+    def seen_by(self, viewer: User | None) -> PublishPreview:
+        """The preview over what `viewer` may see (the token still names the whole difference):
+        titles and counts of restricted artefacts are not shown to non-members."""
+        def keep(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+            return [r for r in rows if can_see(viewer, r["visibility"])]
+
+        return replace(
+            self, before=[v for v in self.before if can_see(viewer, v)], after=[v for v in self.after if can_see(viewer, v)],
+            added=keep(self.added), removed=keep(self.removed), changed=keep(self.changed),
+        )  # fmt: skip
+
+    @property
+    def differs(self) -> bool:
+        """Whether a publish would change what search serves (as far as this preview shows)."""
+        return bool(self.added or self.removed or self.changed)
+
+    def summary(self) -> str:
+        """One line: '+3 added, -1 removed, 2 changed: 53 → 55 artefacts'."""
+        return (f"+{len(self.added)} added, -{len(self.removed)} removed, {len(self.changed)} changed: "
+                f"{len(self.before)} → {len(self.after)} artefacts")  # fmt: skip
 
     def warnings(self) -> list[str]:
         """What a reviewer must read before confirming: a release that loses most of what search
         serves, or candidates going because the configuration differs from the current release's."""
         out = []
-        if self.before and len(self.removed) * 2 > self.before:
-            out.append(f"This publish removes {len(self.removed)} of the {self.before} artefacts search serves now.")
+        if self.before and len(self.removed) * 2 > len(self.before):
+            out.append(f"This publish removes {len(self.removed)} of the {len(self.before)} artefacts search serves now.")
         if self.current_include_candidates and not self.include_candidates:
             out.append("The current release includes unreviewed candidates; this configuration publishes approved "
                        "artefacts only ([publish] include_candidates in practice.toml).")  # fmt: skip
         return out
 
-    @property
-    def differs(self) -> bool:
-        """Whether a publish would change what search serves."""
-        return bool(self.added or self.removed or self.changed)
-
-    @property
-    def token(self) -> str:
-        """Names this difference: the confirmation sends it back."""
-        ids = [[r["id"] for r in rows] for rows in (self.added, self.removed, self.changed)]
-        text = json.dumps([self.current, self.include_candidates, ids])
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-    def summary(self) -> str:
-        """One line: '+3 added, -1 removed, 2 changed: 53 → 55 artefacts'."""
-        return (f"+{len(self.added)} added, -{len(self.removed)} removed, {len(self.changed)} changed: "
-                f"{self.before} → {self.after} artefacts")  # fmt: skip
-
     def to_json(self) -> dict[str, Any]:
         """The API's and `practice publish --dry-run --json`'s shape (lists cut at `SHOWN`)."""
         return {
             "current": self.current, "include_candidates": self.include_candidates,
-            "before": self.before, "after": self.after, "differs": self.differs, "rolled_back": self.rolled_back,
+            "before": len(self.before), "after": len(self.after), "differs": self.differs, "rolled_back": self.rolled_back,
             "counts": {"added": len(self.added), "removed": len(self.removed), "changed": len(self.changed)},
             "added": self.added[:SHOWN], "removed": self.removed[:SHOWN], "changed": self.changed[:SHOWN],
             "summary": self.summary(), "warnings": self.warnings(), "token": self.token,
@@ -86,7 +92,13 @@ class PublishPreview:
 
 def _row(p: dict[str, Any]) -> dict[str, str]:
     title = p.get("question") or p.get("name") or ""
-    return {"id": str(p["id"]), "kind": str(p.get("kind")), "status": str(p.get("status")), "title": str(title)}
+    return {"id": str(p["id"]), "kind": str(p.get("kind")), "status": str(p.get("status")), "title": str(title),
+            "visibility": str(p.get("visibility") or "public")}  # fmt: skip
+
+
+def _token(current: str | None, include_candidates: bool, *rows: list[dict[str, str]]) -> str:
+    text = json.dumps([current, include_candidates, [[r["id"] for r in kind] for kind in rows]])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _content(p: dict[str, Any]) -> dict[str, Any]:
@@ -104,14 +116,18 @@ def preview_publish(store: Store, releases_root: Path, include_candidates: bool)
     # Compare as stored: a payload read back from the release went through JSON.
     new = {p["id"]: json.loads(json.dumps(p, default=str)) for p in payloads}
     releases = list_releases(releases_root)
+    added = [_row(new[i]) for i in new if i not in old]
+    removed = [_row(old[i]) for i in old if i not in new]
+    changed = [_row(new[i]) for i in new if i in old and _content(new[i]) != _content(old[i])]
+    current_id = current.release_id if current else None
     return PublishPreview(
-        current=current.release_id if current else None, include_candidates=include_candidates,
-        before=len(old), after=len(new),
-        added=[_row(new[i]) for i in new if i not in old],
-        removed=[_row(old[i]) for i in old if i not in new],
-        changed=[_row(new[i]) for i in new if i in old and _content(new[i]) != _content(old[i])],
+        current=current_id, include_candidates=include_candidates,
+        before=[p.get("visibility") or "public" for p in old.values()],
+        after=[p.get("visibility") or "public" for p in new.values()],
+        added=added, removed=removed, changed=changed,
         rolled_back=bool(current and releases and releases[-1].release_id != current.release_id),
         current_include_candidates=current.include_candidates if current else None,
+        token=_token(current_id, include_candidates, added, removed, changed),
     )  # fmt: skip
 
 
@@ -134,7 +150,7 @@ def confirm_publish(
     force = preview.rolled_back and preview.differs
     return publish(
         store, embed, model_id, releases_root, options.include_candidates, options.index, options.keep,
-        force=force, actor=actor, note=preview.summary(),
+        force=force, actor=actor, note="confirmed after its preview" if token else None,
     )  # fmt: skip
 
 

@@ -39,6 +39,13 @@ def _page(browser: Any, base: str, token: str) -> tuple[Any, Any, list[str]]:
     return context, page, errors
 
 
+def _top_shot(page: Any, name: str) -> None:
+    """The top of the page down to the selected row: the flash, the undo bar and the selection."""
+    page.evaluate("window.scrollTo(0, 0)")
+    bottom = page.evaluate("document.querySelector('#queue tr.row.selected').getBoundingClientRect().bottom")
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True, clip={"x": 0, "y": 0, "width": 1366, "height": bottom + 10})
+
+
 def _hit_ids(page: Any, base: str, query: str) -> list[str]:
     page.goto(f"{base}/search?q={query}")
     return [h.get_attribute("data-id") for h in page.locator("article.hit").all()]
@@ -106,13 +113,13 @@ def test_keyboard_reject_mid_list_stays_in_place_then_undo(server: tuple[str, st
     expect(page.locator("#queue tr.row.selected")).to_have_attribute("data-id", str(after_id))
     assert page.locator(f'#queue tr[data-id="{rejected_id}"]').count() == 0
     expect(page.locator("#undo-form")).to_contain_text("Your last action: reject of")
-    page.screenshot(path=str(ARTIFACTS / "12-rejected-mid-list.png"), full_page=True)
+    _top_shot(page, "12-rejected-mid-list")
 
     page.keyboard.press("u")
     expect(page.locator(".flash.ok")).to_contain_text("Undone: reject of")
     expect(page.locator("#queue tr.row.selected")).to_have_attribute("data-id", str(rejected_id))
     assert [r.get_attribute("data-id") for r in rows.all()] == order  # back in its place
     expect(page.locator("#undo")).to_have_count(0)  # one level: an undo is not undone
-    page.screenshot(path=str(ARTIFACTS / "13-undone.png"), full_page=True)
+    _top_shot(page, "13-undone")
     assert not errors, f"browser console errors: {errors}"
     context.close()

@@ -46,14 +46,14 @@ def test_preview_names_what_a_publish_adds_removes_and_changes(world: World, sto
     review.edit(store, world.ids["flaky"], "rev", {"question": "How do we handle flaky tests?"})
     review.unmerge(store, world.ids["retro_board"], "rev")
     p = preview_publish(store, root, include_candidates=True)
-    assert (p.before, p.after) == (7, 7)
+    assert (len(p.before), len(p.after)) == (7, 7)
     assert _ids(p.added) == {world.ids["retro_board"]}
     assert _ids(p.removed) == {world.ids["terraform"]}
     assert _ids(p.changed) == {world.ids["flaky"], world.ids["retro"]}  # retro gave back retro_board's evidence
     assert p.summary() == "+1 added, -1 removed, 2 changed: 7 → 7 artefacts"
     assert len(list_releases(root)) == 1  # a preview builds nothing
     only_approved = preview_publish(store, root, include_candidates=False)
-    assert only_approved.after == 0 and len(only_approved.removed) == 7
+    assert only_approved.after == [] and len(only_approved.removed) == 7
     warnings = only_approved.warnings()  # the issue's 53 → 2 release: said before, not found after
     assert warnings[0] == "This publish removes 7 of the 7 artefacts search serves now."
     assert "current release includes unreviewed candidates" in warnings[1]
@@ -72,8 +72,8 @@ def test_a_confirmed_publish_is_the_previewed_one_and_is_audited(world: World, s
     assert report.published and report.artefacts == 6
     event = review.audit_log(store, limit=1)[0]
     assert (event.action, event.actor, event.artefact_id) == ("publish", "rev", report.release_id)
-    assert (event.before["release_id"], event.before["artefacts"], event.after["artefacts"]) == (first, 7, 6)
-    assert event.note == "+0 added, -1 removed, 0 changed: 7 → 6 artefacts"
+    assert (event.before["release_id"], event.note) == (first, "confirmed after its preview")
+    assert "artefacts" not in event.after  # no totals: they would count restricted artefacts
 
 
 def test_rollback_goes_back_one_release_audited_and_a_confirmed_publish_comes_forward(world: World, store) -> None:  # type: ignore[no-untyped-def]
@@ -93,6 +93,23 @@ def test_rollback_goes_back_one_release_audited_and_a_confirmed_publish_comes_fo
     assert third.published and current_release(root).release_id == third.release_id  # not "nothing changed"
 
 
+def test_a_preview_shows_a_reviewer_only_what_they_may_see(world: World, store) -> None:  # type: ignore[no-untyped-def]
+    root = releases_root(world.home)
+    review.reject(store, world.ids["terraform"], "ada", "off topic")
+    review.reject(store, world.ids["zanzibar"], "ada", "off topic")  # secret-team only
+    full = preview_publish(store, root, True)
+    assert _ids(full.removed) == {world.ids["terraform"], world.ids["zanzibar"]}
+    with client_for(world) as c:
+        seen = c.get("/api/publish/preview", headers=auth(world, "reviewer")).json()  # rev: not in secret-team
+        assert [r["id"] for r in seen["removed"]] == [world.ids["terraform"]]
+        # flaky, flaky_unit, terraform, retro are public; zanzibar, quokka, kumquat are not counted
+        assert (seen["before"], seen["after"]) == (4, 3)
+        assert seen["token"] == full.token  # confirming publishes the whole difference
+        login(c, world.tokens["reviewer"])
+        page = c.get("/publish").text
+        assert "zanzibar" not in page.lower() and "terraform state locking" in page
+
+
 def _toml(tmp_path: Path, include_candidates: bool) -> Path:
     path = tmp_path / "practice.toml"
     path.write_text(f"[publish]\ninclude_candidates = {str(include_candidates).lower()}\n")
@@ -101,7 +118,7 @@ def _toml(tmp_path: Path, include_candidates: bool) -> Path:
 
 def test_one_config_api_preview_publish_rollback_and_the_cli_dry_run(world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = _toml(tmp_path, include_candidates=False)  # the world was published with candidates
-    h = auth(world, "reviewer")
+    h = auth(world, "admin")  # sees every artefact, as the shell does
     with TestClient(create_app(world.home, embed=fake_embed, model_id="fake-bow", config=config)) as c:
         c.post(f"/api/artefacts/{world.ids['flaky']}/approve", headers=h)
         preview = c.get("/api/publish/preview", headers=h).json()
@@ -141,13 +158,14 @@ def test_publish_page_previews_then_confirms_and_rollback_is_one_click(world: Wo
         assert unconfirmed.url.path == "/publish" and len(list_releases(root)) == 1  # the preview, nothing built
         page = html.unescape(unconfirmed.text)
         counts = re.sub(r"<[^>]+>", "", re.search(r'<p class="counts">(.*?)</p>', page, re.S).group(1))
-        assert " ".join(counts.split()) == "+0 added · −1 removed · 0 changed · 7 → 6 artefacts"
+        # rev sees 4 of the 7 published artefacts (zanzibar, quokka and kumquat are secret-team's)
+        assert " ".join(counts.split()) == "+0 added · −1 removed · 0 changed · 4 → 3 artefacts"
         assert "terraform state locking" in page  # named in the list of what goes
         token = re.search(r'name="confirm" value="(\w+)"', page).group(1)
         done = c.post("/publish", data={"csrf_token": csrf_of(page), "confirm": token, "return_to": "/publish"})
         assert "Published release" in done.text and 'id="rollback"' in done.text
         rolled = c.post("/rollback", data={"csrf_token": csrf_of(done.text)})
-        assert "Rolled back" in rolled.text and "7 artefact(s)" in rolled.text
+        assert "Rolled back" in rolled.text and "with 4 artefact(s)" in rolled.text
         audit = c.get("/audit").text
         assert audit.count("release <code>") == 2  # the publish and the rollback, named by release
 

@@ -150,11 +150,11 @@ class PracticeWeb:
         p = self.settings.publish  # the same [publish] settings `practice publish` reads
         return p if include_candidates is None else p.model_copy(update={"include_candidates": include_candidates})
 
-    def preview(self, store: Any, include_candidates: bool | None = None) -> Any:
-        """What a publish with the configured options would change (pipeline.publish_preview)."""
+    def preview(self, store: Any, user: User | None) -> Any:
+        """What a publish with the configured options would change, as `user` may see it (pipeline.publish_preview)."""
         from pipeline.publish_preview import preview_publish
 
-        return preview_publish(store, self.releases, self._publish_options(include_candidates).include_candidates)
+        return preview_publish(store, self.releases, self._publish_options(None).include_candidates).seen_by(user)
 
     def publish(self, include_candidates: bool | None, actor: str, token: str | None = None) -> dict[str, Any]:
         """Publish a release with the configured options (`include_candidates` overrides), audited
@@ -170,16 +170,17 @@ class PracticeWeb:
             store.close()
         return report.to_json()
 
-    def rollback(self, actor: str, release_id: str | None = None) -> dict[str, Any]:
+    def rollback(self, user: User, release_id: str | None = None) -> dict[str, Any]:
         """Make the previous release (or `release_id`) current again, audited; search follows."""
         from pipeline.publish_preview import rollback_release
 
         store = open_store(self.home)
         try:
-            manifest = rollback_release(store, self.releases, actor, release_id)
+            manifest = rollback_release(store, self.releases, user.name, release_id)
         finally:
             store.close()
-        return {"release_id": manifest.release_id, "artefacts": manifest.count, "created_at": manifest.created_at}
+        counts = self.release_counts(manifest, user)["artefacts"]
+        return {"release_id": manifest.release_id, "artefacts": counts, "created_at": manifest.created_at}
 
 
 def practice(request: Request) -> PracticeWeb:

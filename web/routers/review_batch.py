@@ -61,7 +61,7 @@ def queue_undo(request: Request, csrf_token: str = Form(""), return_to: str = Fo
     with practice(request).web(request, "reviewer", csrf=csrf_token, check_csrf=True) as w:
         assert w.user is not None
         try:
-            w.flash(_undo(w.store, w.user).message + ".", "ok")
+            w.flash(_undo(w.store, w.user).message, "ok")
         except ReviewError as exc:
             w.flash(str(exc), "error")
         return redirect(w, safe_next(return_to, "/queue"))

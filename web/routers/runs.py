@@ -31,8 +31,8 @@ def api_publish_preview(request: Request) -> dict[str, Any]:
     """Counts and artefacts (the first 50 of each) against the current release, and the token a
     confirmed publish sends back."""
     state = practice(request)
-    with state.api(request, "reviewer") as (store, _):
-        return state.preview(store).to_json()
+    with state.api(request, "reviewer") as (store, user):
+        return state.preview(store, user).to_json()
 
 
 @router.post("/api/publish", tags=["review"], summary="Publish a new index release of the approved artefacts")
@@ -50,7 +50,7 @@ def api_rollback(request: Request, body: RollbackBody | None = None) -> dict[str
     state = practice(request)
     with state.api(request, "reviewer") as (_, user):
         assert user is not None
-        return state.rollback(user.name, body.to if body else None)
+        return state.rollback(user, body.to if body else None)
 
 
 @router.get("/publish", include_in_schema=False)
@@ -60,8 +60,8 @@ def publish_page(request: Request) -> Response:
     with state.web(request, "reviewer") as w:
         from index.release import list_releases
 
-        preview = state.preview(w.store)
-        releases = list(reversed(list_releases(state.releases)))[:5]
+        preview = state.preview(w.store, w.user)
+        releases = [(m, state.release_counts(m, w.user)["artefacts"]) for m in list(reversed(list_releases(state.releases)))[:5]]
         return render(w, "publish.html", {"preview": preview, "releases": releases})
 
 
@@ -93,8 +93,8 @@ def rollback_action(request: Request, csrf_token: str = Form(""), return_to: str
     with state.web(request, "reviewer", csrf=csrf_token, check_csrf=True) as w:
         assert w.user is not None
         try:
-            done = state.rollback(w.user.name)
-            w.flash(f"Rolled back: release {done['release_id']} ({done['artefacts']} artefact(s)) is current again.")
+            done = state.rollback(w.user)
+            w.flash(f"Rolled back: release {done['release_id']} is current again, with {done['artefacts']} artefact(s).")
         except ReviewError as exc:
             w.flash(str(exc), "error")
         return redirect(w, safe_next(return_to, "/publish"))
