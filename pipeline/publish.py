@@ -105,7 +105,7 @@ def publish(
     is recorded in the audit log (`record_release`) under that name, with `note`.
     """
     from index.embed_service import cached_vectors
-    from index.release import build_release, current_release, latest_fingerprint, release_fingerprint
+    from index.release import build_release, latest_fingerprint, release_fingerprint
     from index.release_heal import reconcile
 
     heal = reconcile(releases_root).to_json()
@@ -120,13 +120,23 @@ def publish(
     )
     if not force and fingerprint == latest_fingerprint(releases_root):
         return PublishReport(False, None, len(artefacts), computed, "nothing changed since the current release", heal)
-    before = current_release(releases_root)
+    before = _current_or_none(releases_root) if actor is not None else None
     manifest = build_release(
         releases_root, payloads, vectors, texts, model_id, index_type, include_candidates, keep=keep
     )
     if actor is not None:
         record_release(store, actor, "publish", before, manifest, note)
     return PublishReport(True, manifest.release_id, len(artefacts), computed, heal=heal)
+
+
+def _current_or_none(releases_root: Path) -> Any:
+    """The current release's manifest, or None when there is none or it is gone (a repair replaces it)."""
+    from index.release import ReleaseError, current_release
+
+    try:
+        return current_release(releases_root)
+    except ReleaseError:
+        return None
 
 
 def release_payloads(store: Store, include_candidates: bool) -> tuple[list[Artefact], list[dict[str, Any]]]:

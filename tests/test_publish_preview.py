@@ -146,6 +146,8 @@ def test_one_config_api_preview_publish_rollback_and_the_cli_dry_run(world: Worl
         assert hits[0]["id"] == world.ids["terraform"]  # search serves the previous release at once
         actions = [(e["action"], e["artefact_id"]) for e in c.get("/api/audit", headers=h).json()][:2]
         assert actions == [("rollback", back["release_id"]), ("publish", pub["release_id"])]
+        login(c, world.tokens["admin"])
+        assert f"Configuration: {config.resolve()}" in c.get("/publish").text  # which file the UI publishes with
 
 
 def test_publish_page_previews_then_confirms_and_rollback_is_one_click(world: World) -> None:

@@ -54,6 +54,14 @@ class PracticeWeb:
         return self._settings
 
     @property
+    def config_source(self) -> str:
+        """Which practice.toml the settings come from (`--config`, $PRACTICE_CONFIG, ./practice.toml), or 'built-in defaults'."""
+        from pipeline.settings import config_path
+
+        found = config_path(self._config)
+        return str(found.resolve()) if found is not None else "built-in defaults"
+
+    @property
     def releases(self) -> Path:
         """The directory of index releases."""
         return releases_root(self.home)

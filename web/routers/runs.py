@@ -62,7 +62,7 @@ def publish_page(request: Request) -> Response:
 
         preview = state.preview(w.store, w.user)
         releases = [(m, state.release_counts(m, w.user)["artefacts"]) for m in list(reversed(list_releases(state.releases)))[:5]]
-        return render(w, "publish.html", {"preview": preview, "releases": releases})
+        return render(w, "publish.html", {"preview": preview, "releases": releases, "config": state.config_source})
 
 
 @router.post("/publish", include_in_schema=False)
