@@ -67,7 +67,14 @@ def _title(snapshot: dict[str, Any]) -> str:
 
 def last_action(store: Store, actor: str) -> LastAction | None:
     """The reviewer's newest review action (None if they have none among the newest `SCAN` events)."""
-    mine = [e for e in store.review_events(None, SCAN) if e.actor == actor and e.action in REVIEW_ACTIONS]
+    for limit in (50, 500, SCAN):  # the queue page asks on every load: read the log's tail first
+        events = store.review_events(None, limit)
+        mine = [e for e in events if e.actor == actor and e.action in REVIEW_ACTIONS]
+        # a group read whole: its last event is not the oldest one read (or the log ends here)
+        if mine and (len(events) < limit or any(e.at != mine[0].at for e in mine)):
+            break
+        if len(events) < limit:
+            return None
     if not mine:
         return None
     first = mine[0]

@@ -105,6 +105,15 @@ def test_a_bulk_action_is_one_action_to_undo(world: World, store) -> None:  # ty
     assert {_status(store, i) for i in ids} == {S.candidate}
 
 
+def test_the_last_action_is_found_behind_many_of_other_reviewers(world: World, store) -> None:  # type: ignore[no-untyped-def]
+    review.act_many(store, "reject", [world.ids["terraform"], world.ids["retro"]], "rev", "off topic")
+    for n in range(60):  # another reviewer's busy hour comes after it in the log
+        review.edit(store, world.ids["flaky"], "ada", {"answer": f"draft {n}"})
+    assert last_action(store, "rev").describe() == "reject of 2 artefacts"
+    undo(store, "rev")
+    assert {_status(store, world.ids[n]) for n in ("terraform", "retro")} == {S.candidate}
+
+
 # --- bulk on a filtered set in the core -------------------------------------------------------------
 
 
