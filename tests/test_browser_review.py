@@ -121,5 +121,15 @@ def test_keyboard_reject_mid_list_stays_in_place_then_undo(server: tuple[str, st
     assert [r.get_attribute("data-id") for r in rows.all()] == order  # back in its place
     expect(page.locator("#undo")).to_have_count(0)  # one level: an undo is not undone
     _top_shot(page, "13-undone")
+
+    # a bulk action on the filtered set asks first, with the count: cancelling changes nothing
+    total = page.locator("#queue-total").inner_text()
+    page.select_option("#bulk-filter select[name=action]", "stale")
+    page.click("#bulk-filter button[type=submit]")
+    matching = int(total.rsplit(" ", 1)[-1])  # "Showing 1–50 of 60"
+    expect(page.locator("#bulk-confirm .question")).to_have_text(f"Mark stale {matching} artefacts matching status candidate?")
+    page.screenshot(path=str(ARTIFACTS / "14-bulk-confirm.png"))
+    page.click("#bulk-confirm a:has-text('Cancel')")
+    expect(page.locator("#queue-total")).to_have_text(total)
     assert not errors, f"browser console errors: {errors}"
     context.close()
