@@ -28,7 +28,8 @@ def _store() -> Iterator[Store]:
         store.close()
 
 
-def _actor(name: str | None) -> str:
+def actor_name(name: str | None) -> str:
+    """Who acts, for the audit log: --as, else the login name."""
     if name:
         return name
     try:
@@ -69,7 +70,7 @@ def approve(ids: tuple[str, ...], note: str | None, actor: str | None) -> None:
     """Approve one or more artefacts (published at the next publish)."""
     from pipeline.review import act_many
 
-    _say(_act(lambda s: act_many(s, "approve", ids, _actor(actor), note)))
+    _say(_act(lambda s: act_many(s, "approve", ids, actor_name(actor), note)))
 
 
 @review_group.command()
@@ -80,7 +81,7 @@ def reject(ids: tuple[str, ...], reason: str, actor: str | None) -> None:
     """Reject one or more artefacts, with a reason."""
     from pipeline.review import act_many
 
-    _say(_act(lambda s: act_many(s, "reject", ids, _actor(actor), reason)))
+    _say(_act(lambda s: act_many(s, "reject", ids, actor_name(actor), reason)))
 
 
 @review_group.command()
@@ -103,7 +104,7 @@ def edit(artefact_id: str, items: tuple[str, ...], note: str | None, actor: str 
         changes["items"] = list(items)
     if not changes:
         raise click.UsageError("nothing to change: give --question, --answer, --name, ... ")
-    _say([_act(lambda s: act(s, artefact_id, "edit", _actor(actor), changes=changes, note=note))])
+    _say([_act(lambda s: act(s, artefact_id, "edit", actor_name(actor), changes=changes, note=note))])
 
 
 @review_group.command()
@@ -115,7 +116,7 @@ def merge(source_id: str, target_id: str, note: str | None, actor: str | None) -
     """Merge SOURCE into TARGET (evidence and support combine; reversible with unmerge)."""
     from pipeline.review import act
 
-    outcome = _act(lambda s: act(s, source_id, "merge", _actor(actor), target_id=target_id, note=note))
+    outcome = _act(lambda s: act(s, source_id, "merge", actor_name(actor), target_id=target_id, note=note))
     _say([outcome])
     if outcome.changed:
         click.echo(f"{target_id} now has {outcome.result.support.sources} sources, {outcome.result.support.authors} authors.")
@@ -129,7 +130,7 @@ def unmerge(source_id: str, note: str | None, actor: str | None) -> None:
     """Undo the merge of SOURCE: both artefacts come back as they were."""
     from pipeline.review import act
 
-    _say([_act(lambda s: act(s, source_id, "unmerge", _actor(actor), note=note))])
+    _say([_act(lambda s: act(s, source_id, "unmerge", actor_name(actor), note=note))])
 
 
 @review_group.command()
@@ -140,7 +141,7 @@ def stale(artefact_id: str, note: str | None, actor: str | None) -> None:
     """Mark an artefact stale (outdated): it leaves the index at the next publish."""
     from pipeline.review import act
 
-    _say([_act(lambda s: act(s, artefact_id, "stale", _actor(actor), note=note))])
+    _say([_act(lambda s: act(s, artefact_id, "stale", actor_name(actor), note=note))])
 
 
 @review_group.command()
@@ -152,7 +153,44 @@ def widen(artefact_id: str, visibility: str, note: str, actor: str | None) -> No
     """Widen who may see an artefact (an audited admin decision)."""
     from pipeline.review import act
 
-    _say([_act(lambda s: act(s, artefact_id, "visibility", _actor(actor), visibility=visibility, note=note))])
+    _say([_act(lambda s: act(s, artefact_id, "visibility", actor_name(actor), visibility=visibility, note=note))])
+
+
+@review_group.command()
+@AS_OPTION
+def undo(actor: str | None) -> None:
+    """Undo your last review action (a merge is undone by an unmerge; one level of undo)."""
+    from pipeline.review_undo import undo as undo_last
+
+    click.echo(_act(lambda s: undo_last(s, actor_name(actor))).message)
+
+
+FILTER_STATUSES = click.Choice(["candidate", "approved", "rejected", "merged", "stale"])
+
+
+@review_group.command("bulk")
+@click.argument("action", type=click.Choice(["approve", "reject", "stale"]))
+@click.option("--kind", type=click.Choice(["faq", "pattern"]))
+@click.option("--community")
+@click.option("--status", default="candidate", show_default=True, type=FILTER_STATUSES)
+@click.option("--reason", help="Why (required to reject).")
+@click.option("--yes", is_flag=True, help="Do it without asking (the count is still printed).")
+@AS_OPTION
+def bulk_filter(action: str, kind: str | None, community: str | None, status: str, reason: str | None,
+                yes: bool, actor: str | None) -> None:  # fmt: skip
+    """ACTION every artefact the filters match, after showing the count and asking to confirm."""
+    from pipeline.review_bulk import Filters, plan_bulk, run_bulk
+    from pipeline.users import Role, User
+
+    admin = User(name="cli", role=Role.admin)  # shell users hold the store: they see everything
+    filters = Filters(kind, community, status)
+    plan = _act(lambda s: plan_bulk(s, admin, action, filters, reason))
+    click.echo(plan.question())
+    if not plan.ids or not (yes or click.confirm("Confirm", default=False)):
+        click.echo("Nothing done.")
+        return
+    outcomes = _act(lambda s: run_bulk(s, admin, actor_name(actor), action, filters, plan.token, reason))
+    click.echo(f"Done: {sum(o.changed for o in outcomes)} artefact(s). `practice review undo` takes them back.")
 
 
 @review_group.command()

@@ -61,15 +61,22 @@ def _echo_heal(heal: dict[str, Any]) -> None:
 @click.command()
 @CONFIG_OPTION
 @click.option("--include-candidates", is_flag=True, default=None, help="Publish unreviewed candidates too, marked as such.")
+@click.option("--dry-run", is_flag=True, help="Print what a publish would add, remove and change; build nothing.")
+@click.option("--as", "actor", help="Your name in the audit log [default: your login name].")
 @WAIT_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def publish(config: Path | None, include_candidates: bool | None, wait: float, as_json: bool) -> None:
-    """Build an immutable index release of approved artefacts and make it current."""
+def publish(config: Path | None, include_candidates: bool | None, dry_run: bool, actor: str | None, wait: float,
+            as_json: bool) -> None:  # fmt: skip
+    """Build an immutable index release of approved artefacts and make it current (logged in the audit log)."""
+    from pipeline.cli_review import actor_name
     from pipeline.stages import run_publish
 
     settings = _settings(config)
+    if dry_run:
+        _echo_preview(settings, include_candidates, as_json)
+        return
     with holding_writer_lease(wait):
-        report = run_publish(settings, include_candidates=include_candidates).to_json()  # type: ignore[attr-defined]
+        report = run_publish(settings, include_candidates=include_candidates, actor=actor_name(actor)).to_json()  # type: ignore[attr-defined]
     if as_json:
         _emit(report)
         return
@@ -78,6 +85,52 @@ def publish(config: Path | None, include_candidates: bool | None, wait: float, a
         click.echo(f"Published release {report['release_id']} with {report['artefacts']} artefacts.")
     else:
         click.echo(f"No new release: {report['reason']} ({report['artefacts']} artefacts).")
+
+
+def _echo_preview(settings: Any, include_candidates: bool | None, as_json: bool) -> None:
+    """`practice publish --dry-run`: the preview the web UI shows before its confirmation."""
+    from pipeline.publish_preview import preview_publish
+    from pipeline.stages import releases_root
+    from pipeline.store import open_store
+
+    include = settings.publish.include_candidates if include_candidates is None else include_candidates
+    store = open_store()
+    try:
+        preview = preview_publish(store, releases_root(), include)
+    finally:
+        store.close()
+    if as_json:
+        _emit(preview.to_json())
+        return
+    click.echo(f"Against release {preview.current or '(none yet)'}: {preview.summary()}"
+               + (" (candidates included)" if include else ""))  # fmt: skip
+    for warning in preview.warnings():
+        click.echo(f"warning: {warning}")
+    for sign, rows in (("+", preview.added), ("-", preview.removed), ("~", preview.changed)):
+        for r in rows:
+            click.echo(f"  {sign} {r['id']}  [{r['kind']}] {r['title'][:90]}")
+    click.echo("Dry run: nothing published." if preview.differs else "Publishing now would change nothing search serves.")
+
+
+@click.command()
+@click.argument("release_id", required=False)
+@click.option("--as", "actor", help="Your name in the audit log [default: your login name].")
+def rollback(release_id: str | None, actor: str | None) -> None:
+    """Make the previous release (or RELEASE_ID) current again; search serves it from the next query."""
+    from pipeline.cli_review import actor_name
+    from pipeline.publish_preview import rollback_release
+    from pipeline.review import ReviewError
+    from pipeline.stages import releases_root
+    from pipeline.store import open_store
+
+    store = open_store()
+    try:
+        m = rollback_release(store, releases_root(), actor_name(actor), release_id)
+    except ReviewError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        store.close()
+    click.echo(f"Rolled back: release {m.release_id} ({m.count} artefacts) is current again.")
 
 
 @click.command()
@@ -155,16 +208,12 @@ def schedule(cron: str | None, config: Path | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 def releases(rollback_to: str | None, as_json: bool) -> None:
     """List index releases (the current one marked), or roll back to an older one."""
-    from index.release import ReleaseError, current_release, list_releases, rollback
+    from index.release import current_release, list_releases
     from pipeline.stages import releases_root
 
     root = releases_root()
     if rollback_to:
-        try:
-            m = rollback(root, rollback_to)
-        except (ReleaseError, FileNotFoundError, ValueError) as exc:
-            raise click.ClickException(str(exc)) from None
-        click.echo(f"Current release is now {m.release_id}.")
+        rollback.callback(rollback_to, None)  # type: ignore[misc]  # `practice rollback RELEASE_ID`, audited
         return
     current = current_release(root)
     rows = [m.to_dict() for m in list_releases(root)]
@@ -219,4 +268,4 @@ def check(config: Path | None, repair_drift: bool, wait: float, as_json: bool) -
         raise SystemExit(1)
 
 
-COMMANDS = [dedupe, publish, run, schedule, releases, check]
+COMMANDS = [dedupe, publish, rollback, run, schedule, releases, check]

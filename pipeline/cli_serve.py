@@ -29,7 +29,10 @@ def serve_command(host: str, port: int, config: Path | None, log_level: str) -> 
         settings = load_settings(config)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    app = create_app(settings=settings)
+    app = create_app(settings=settings, config=config)
+    # Say which configuration publishes from the UI use: the one `practice publish` would read here.
+    click.echo(f"config: {app.state.practice.config_source} (publish: include_candidates = "
+               f"{str(settings.publish.include_candidates).lower()})", err=True)  # fmt: skip
     # The current release and the embedding model load now, not on the first reader's query.
     click.echo(f"ready in {app.state.practice.warm():.1f} s: release and model loaded", err=True)
     if host not in ("127.0.0.1", "localhost", "::1"):

@@ -11,7 +11,7 @@ import numpy as np
 
 from pipeline.citations import cite
 from pipeline.faults import crash_point
-from pipeline.models import Artefact, ArtefactStatus, CandidateKind, Passage, Source
+from pipeline.models import Artefact, ArtefactStatus, CandidateKind, Passage, ReviewEvent, Source
 from pipeline.store import Store
 
 
@@ -93,25 +93,23 @@ def publish(
     index_type: str = "auto",
     keep: int = 5,
     force: bool = False,
+    actor: str | None = None,
+    note: str | None = None,
 ) -> PublishReport:
     """Build a release from the publishable artefacts and make it current, unless it would equal the current one.
 
     The releases folder is reconciled first: a release a crash left unswitched is switched to
     (or discarded, and so rebuilt here, when it is incomplete), dead runs' build folders go.
     `force` builds a new release even when nothing changed (`practice check --repair` replaces a
-    current release whose files no longer agree with its manifest).
+    current release whose files no longer agree with its manifest). With `actor`, a new release
+    is recorded in the audit log (`record_release`) under that name, with `note`.
     """
     from index.embed_service import cached_vectors
     from index.release import build_release, latest_fingerprint, release_fingerprint
     from index.release_heal import reconcile
 
     heal = reconcile(releases_root).to_json()
-    artefacts = [a for a in store.artefacts() if publishable(a, include_candidates) and a.evidence]
-    passages = store.passages_by_id(e.passage_id for a in artefacts for e in a.evidence)
-    # Invariant 4: only artefacts citing at least one real passage, every quote verbatim in it.
-    artefacts = [a for a in artefacts if _cites_real_passages(a, passages)]
-    sources = {s.id: s for s in store.list_sources()}
-    payloads = [payload(a, passages, sources) for a in artefacts]
+    artefacts, payloads = release_payloads(store, include_candidates)
     texts = [keyword_text(a) for a in artefacts]
     vectors, computed = cached_vectors(store, [dense_text(a) for a in artefacts], embed, model_id)
     crash_point("publish:embedded")
@@ -122,10 +120,46 @@ def publish(
     )
     if not force and fingerprint == latest_fingerprint(releases_root):
         return PublishReport(False, None, len(artefacts), computed, "nothing changed since the current release", heal)
+    before = _current_or_none(releases_root) if actor is not None else None
     manifest = build_release(
         releases_root, payloads, vectors, texts, model_id, index_type, include_candidates, keep=keep
     )
+    if actor is not None:
+        record_release(store, actor, "publish", before, manifest, note)
     return PublishReport(True, manifest.release_id, len(artefacts), computed, heal=heal)
+
+
+def _current_or_none(releases_root: Path) -> Any:
+    """The current release's manifest, or None when there is none or it is gone (a repair replaces it)."""
+    from index.release import ReleaseError, current_release
+
+    try:
+        return current_release(releases_root)
+    except ReleaseError:
+        return None
+
+
+def release_payloads(store: Store, include_candidates: bool) -> tuple[list[Artefact], list[dict[str, Any]]]:
+    """The artefacts a publish would release now, and their payloads (what search serves)."""
+    artefacts = [a for a in store.artefacts() if publishable(a, include_candidates) and a.evidence]
+    passages = store.passages_by_id(e.passage_id for a in artefacts for e in a.evidence)
+    # Invariant 4: only artefacts citing at least one real passage, every quote verbatim in it.
+    artefacts = [a for a in artefacts if _cites_real_passages(a, passages)]
+    sources = {s.id: s for s in store.list_sources()}
+    return artefacts, [payload(a, passages, sources) for a in artefacts]
+
+
+def record_release(store: Store, actor: str, action: str, before: Any, after: Any, note: str | None = None) -> None:
+    """Log a publish or a rollback in the audit log: which release was current before and after.
+
+    The event's artefact_id is the release id now current (a release, not an artefact)."""
+    def side(m: Any) -> dict[str, Any] | None:
+        # No counts: a release's totals would tell a reviewer outside a group that restricted artefacts exist.
+        return None if m is None else {"release_id": m.release_id, "created_at": m.created_at,
+                                       "include_candidates": m.include_candidates}  # fmt: skip
+
+    event = ReviewEvent(actor=actor, action=action, artefact_id=after.release_id, before=side(before), after=side(after), note=note)
+    store.save_review([], [event])
 
 
 def _cites_real_passages(a: Artefact, passages: dict[str, Passage]) -> bool:

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 
 from pipeline.artefacts import refresh
@@ -54,6 +56,7 @@ ACTIONS: dict[ArtefactStatus, tuple[str, ...]] = {
 }
 # Actions that put an artefact in a status: from that status, repeating one is a no-op.
 REACHES: dict[str, ArtefactStatus] = {"approve": S.approved, "reject": S.rejected, "stale": S.stale}
+BULK_ACTIONS = ("approve", "reject", "stale")  # what a bulk action may do (to one selection or a filtered set)
 DONE: dict[str, str] = {
     "approve": "approved", "reject": "rejected", "stale": "marked stale", "edit": "edited",
     "merge": "merged", "unmerge": "unmerged", "visibility": "visibility widened",
@@ -141,9 +144,23 @@ def _snapshot(a: Artefact) -> dict[str, Any]:
     return a.model_dump(mode="json")
 
 
+# The time of the running batch (see `one_action`): its events share it, so undo takes them back together.
+_stamp: ContextVar[datetime | None] = ContextVar("_stamp", default=None)
+
+
+@contextmanager
+def one_action() -> Iterator[None]:
+    """Stamp every event written inside with one time: a bulk action is one action to undo."""
+    token = _stamp.set(utcnow())
+    try:
+        yield
+    finally:
+        _stamp.reset(token)
+
+
 def _record(store: Store, actor: str, action: str, pairs: list[tuple[Artefact, Artefact]], note: str | None) -> None:
     """Save the new versions and one event per artefact (before/after snapshots), stamped alike."""
-    at = utcnow()  # one action, one time: unmerge finds a merge's two halves by it
+    at = _stamp.get() or utcnow()  # one action, one time: unmerge finds a merge's two halves by it
     events = [
         ReviewEvent(at=at, actor=actor, action=action, artefact_id=new.id, before=_snapshot(old), after=_snapshot(new), note=note)
         for old, new in pairs
@@ -276,12 +293,13 @@ def act(store: Store, artefact_id: str, action: str, actor: str, **args: Any) ->
 
 
 def act_many(store: Store, action: str, ids: Iterable[str], actor: str, reason: str | None = None) -> list[Outcome]:
-    """Approve or reject many artefacts at once (each change logged; repeats are no-ops)."""
-    if action == "approve":
-        return [act(store, i, "approve", actor, note=reason) for i in ids]
-    if action == "reject":
-        return [act(store, i, "reject", actor, reason=reason or "") for i in ids]
-    raise ReviewError(f"bulk action must be approve or reject, not {action!r}")
+    """Approve, reject or mark stale many artefacts at once: each change logged, all stamped alike
+    (one action to undo); repeats are no-ops."""
+    if action not in BULK_ACTIONS:
+        raise ReviewError(f"bulk action must be one of {', '.join(BULK_ACTIONS)}, not {action!r}")
+    args = {"reason": reason or ""} if action == "reject" else {"note": reason}
+    with one_action():
+        return [act(store, i, action, actor, **args) for i in ids]
 
 
 def bulk(store: Store, action: str, ids: Iterable[str], actor: str, reason: str | None = None) -> list[Artefact]:

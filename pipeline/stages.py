@@ -87,11 +87,11 @@ def run_dedupe(settings: Settings, home: Path | None = None, encode: Encode | No
 
 def run_publish(
     settings: Settings, home: Path | None = None, include_candidates: bool | None = None, force: bool = False,
-    encode: Encode | None = None,
+    encode: Encode | None = None, actor: str | None = "pipeline",
 ) -> object:  # fmt: skip
     """Publish a release of the publishable artefacts (no new release when nothing changed, unless `force`).
 
-    `encode` as for `run_dedupe`."""
+    `encode` as for `run_dedupe`; a new release goes to the audit log under `actor` (None: not logged)."""
     from pipeline.publish import publish
 
     p = settings.publish
@@ -101,6 +101,7 @@ def run_publish(
         return publish(
             store, service, service.model_name, releases_root(home),
             p.include_candidates if include_candidates is None else include_candidates, p.index, p.keep, force,
+            actor=actor,
         )  # fmt: skip
     finally:
         store.close()

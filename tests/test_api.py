@@ -171,6 +171,12 @@ MATRIX: dict[tuple[str, str], tuple[Call, dict[str, int]]] = {
     ("POST", "/api/review/bulk"): (lambda i: ("/api/review/bulk", {"action": "approve", "ids": [i["flaky"], i["retro"]]}), REVIEWERS),
     ("GET", "/api/audit"): (lambda i: ("/api/audit", None), REVIEWERS),
     ("POST", "/api/publish"): (lambda i: ("/api/publish", None), REVIEWERS),
+    ("GET", "/api/publish/preview"): (lambda i: ("/api/publish/preview", None), REVIEWERS),
+    # the world has one release: nothing before it to roll back to (409), once authorized
+    ("POST", "/api/rollback"): (lambda i: ("/api/rollback", None), {**REVIEWERS, "reviewer": 409, "admin": 409}),
+    # nobody has acted yet in the world: nothing to undo (409), once authorized
+    ("POST", "/api/review/undo"): (lambda i: ("/api/review/undo", None), {**REVIEWERS, "reviewer": 409, "admin": 409}),
+    ("POST", "/api/review/bulk-filter"): (lambda i: ("/api/review/bulk-filter", {"action": "approve", "community": "search"}), REVIEWERS),
     ("GET", "/api/sources"): (lambda i: ("/api/sources", None), SIGNED_IN),
     ("GET", "/api/runs"): (lambda i: ("/api/runs", None), SIGNED_IN),
     ("GET", "/api/dashboard"): (lambda i: ("/api/dashboard", None), SIGNED_IN),
@@ -499,8 +505,9 @@ def test_web_review_flow_queue_bulk_and_dashboard(world: World) -> None:
         r = c.post(f"/artefacts/{world.ids['flaky_unit']}/merge",
                    data={"csrf_token": token, "into": world.ids["flaky"]})  # fmt: skip
         assert r.status_code == 200 and "Merged" in r.text
-        r = c.post("/publish", data={"csrf_token": token})
-        assert "Published release" in r.text or "No new release" in r.text
+        preview = c.get("/publish").text  # publish shows its preview, then confirms it
+        r = c.post("/publish", data={"csrf_token": token, "confirm": re.search(r'name="confirm" value="(\w+)"', preview).group(1)})
+        assert "Published release" in r.text
         s = c.get("/search", params={"q": "terraform state locking"})
         assert "terraform state locking" in s.text
         d = c.get("/dashboard").text

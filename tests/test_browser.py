@@ -171,6 +171,7 @@ def test_reviewer_session_in_a_real_browser(server: tuple[str, str], browser: ob
     # publish, then find the approved artefact on the search page
     page.goto(f"{base}/queue")
     page.click("#publish")
+    page.click("#confirm-publish")  # publish shows its preview first (tests/test_browser_review.py)
     expect(page.locator(".flash.ok")).to_contain_text("Published release")
     page.goto(f"{base}/search")
     page.fill("input[type=search]", approved_title)

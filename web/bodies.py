@@ -52,8 +52,22 @@ class BulkBody(_Body):
     reason: str | None = Field(None, max_length=4000)
 
 
+class BulkFilterBody(_Body):
+    action: Literal["approve", "reject", "stale"]
+    kind: Literal["faq", "pattern"] | None = None
+    community: str | None = Field(None, max_length=200)
+    status: Literal["candidate", "approved", "rejected", "merged", "stale"] = "candidate"
+    reason: str | None = Field(None, max_length=4000)
+    confirm: str | None = Field(None, max_length=64, description="the token of the count: do it (left out: count only)")
+
+
 class PublishBody(_Body):
     include_candidates: bool | None = None
+    confirm: str | None = Field(None, max_length=64, description="the token of a preview: publish only while it holds")
+
+
+class RollbackBody(_Body):
+    to: str | None = Field(None, pattern=ID_PATTERN, description="the release to make current [default: the one before the current]")
 
 
 class NewUserBody(_Body):

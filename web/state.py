@@ -54,6 +54,14 @@ class PracticeWeb:
         return self._settings
 
     @property
+    def config_source(self) -> str:
+        """Which practice.toml the settings come from (`--config`, $PRACTICE_CONFIG, ./practice.toml), or 'built-in defaults'."""
+        from pipeline.settings import config_path
+
+        found = config_path(self._config)
+        return str(found.resolve()) if found is not None else "built-in defaults"
+
+    @property
     def releases(self) -> Path:
         """The directory of index releases."""
         return releases_root(self.home)
@@ -146,21 +154,41 @@ class PracticeWeb:
         ]
         return {"releases": releases, "ingestions": ingestions[:200]}
 
-    def publish(self, include_candidates: bool | None) -> dict[str, Any]:
-        """Publish a release with the configured options (`include_candidates` overrides)."""
-        from pipeline.publish import publish
+    def _publish_options(self, include_candidates: bool | None) -> Any:
+        p = self.settings.publish  # the same [publish] settings `practice publish` reads
+        return p if include_candidates is None else p.model_copy(update={"include_candidates": include_candidates})
+
+    def preview(self, store: Any, user: User | None) -> Any:
+        """What a publish with the configured options would change, as `user` may see it (pipeline.publish_preview)."""
+        from pipeline.publish_preview import preview_publish
+
+        return preview_publish(store, self.releases, self._publish_options(None).include_candidates).seen_by(user)
+
+    def publish(self, include_candidates: bool | None, actor: str, token: str | None = None) -> dict[str, Any]:
+        """Publish a release with the configured options (`include_candidates` overrides), audited
+        under `actor`; with `token`, only while the preview it names still holds."""
+        from pipeline.publish_preview import confirm_publish
 
         embed, model_id = self.embedder()
-        p = self.settings.publish
         store = open_store(self.home)
         try:
-            report = publish(
-                store, embed, model_id, self.releases,
-                p.include_candidates if include_candidates is None else include_candidates, p.index, p.keep,
-            )  # fmt: skip
+            options = self._publish_options(include_candidates)
+            report = confirm_publish(store, embed, model_id, self.releases, options, actor, token)
         finally:
             store.close()
         return report.to_json()
+
+    def rollback(self, user: User, release_id: str | None = None) -> dict[str, Any]:
+        """Make the previous release (or `release_id`) current again, audited; search follows."""
+        from pipeline.publish_preview import rollback_release
+
+        store = open_store(self.home)
+        try:
+            manifest = rollback_release(store, self.releases, user.name, release_id)
+        finally:
+            store.close()
+        counts = self.release_counts(manifest, user)["artefacts"]
+        return {"release_id": manifest.release_id, "artefacts": counts, "created_at": manifest.created_at}
 
 
 def practice(request: Request) -> PracticeWeb:

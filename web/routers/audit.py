@@ -15,13 +15,17 @@ from web.html import render
 from web.state import practice
 
 router = APIRouter()
+RELEASE_ACTIONS = ("publish", "rollback")  # events whose artefact_id is a release id (pipeline.publish.record_release)
 
 
-def _visible_events(store: Any, user: User | None, events: list[ReviewEvent]) -> list[tuple[ReviewEvent, Artefact]]:
+def _visible_events(store: Any, user: User | None, events: list[ReviewEvent]) -> list[tuple[ReviewEvent, Artefact | None]]:
     """The events about artefacts the viewer may see, each with its artefact (read once per artefact)."""
     seen: dict[str, Artefact | None] = {}
     out = []
     for e in events:
+        if e.action in RELEASE_ACTIONS:  # about a release, not an artefact: every reviewer sees these
+            out.append((e, None))
+            continue
         if e.artefact_id not in seen:
             a = store.get_artefact(e.artefact_id)
             seen[e.artefact_id] = a if a is not None and review_ops.visible(a, user) else None

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException
 
 from pipeline import review as review_ops
 from pipeline.models import Artefact, ArtefactStatus
+from pipeline.review_undo import last_action
 from web import views
 from web.auth import Need, Web
 from web.html import redirect, render, safe_next
@@ -61,6 +62,7 @@ def queue_page(
             {
                 "items": page.items, "filters": filters, "pager": _pager(page, filters, at),
                 "facets": views.facets(w.store, w.user), "release": release,
+                "last_action": last_action(w.store, w.user.name),
                 "release_artefacts": state.release_counts(release, w.user)["artefacts"] if release else 0,
                 "suggestion_counts": Counter(
                     x for a, b, _ in w.store.suggestions() if a in seen and b in seen for x in (a, b)

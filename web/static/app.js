@@ -1,5 +1,5 @@
 // Keyboard shortcuts for reviewers (no framework, no build step).
-//   queue:    j / k  next / previous row · a approve · r reject (type a reason, Enter) · o / Enter open · x select
+//   queue:    j / k  next / previous row · a approve · r reject (type a reason, Enter) · o / Enter open · x select · u undo
 //   artefact: a approve · r reject · j / n next item · k / p previous item
 (function () {
   "use strict";
@@ -33,7 +33,8 @@
       r: function () { var i = rows[idx].querySelector("form.reject-form .reason"); if (i) i.focus(); },
       o: function () { window.location.href = rows[idx].dataset.href; },
       Enter: function () { window.location.href = rows[idx].dataset.href; },
-      x: function () { var c = rows[idx].querySelector("input[type=checkbox]"); if (c) c.checked = !c.checked; }
+      x: function () { var c = rows[idx].querySelector("input[type=checkbox]"); if (c) c.checked = !c.checked; },
+      u: function () { var b = document.getElementById("undo"); if (b) submit(b.form); }
     };
   }
 
