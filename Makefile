@@ -37,6 +37,9 @@ demo: install
 	@echo "== Extracted FAQs and patterns, with their evidence (first 12)"
 	$(DEMO) artefacts --limit 12
 	@echo
+	@echo "== Decisions and actions the scribe marked in the guild's IRC meeting (RESOLVED: / ACTION:)"
+	$(DEMO) artefacts --decisions --source platform-guild-irc
+	@echo
 	@for q in $(DEMO_QUERIES); do echo "== practice search \"$$q\""; $(DEMO) search "$$q" -k 3; echo; done
 	@token=$$($(DEMO) users add demo-reviewer --role reviewer); \
 	echo "== Review in the browser:"; \

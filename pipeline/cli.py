@@ -219,9 +219,14 @@ def extract(names: tuple[str, ...], llm_model: str | None, via_flow: bool, wait:
 @click.option("--kind", type=click.Choice(["faq", "pattern"]), help="Only FAQs or only patterns.")
 @click.option("--status", type=click.Choice(["candidate", "approved", "rejected", "merged", "stale"]), help="Only this review status.")
 @click.option("--open", "open_only", is_flag=True, help="Only open (unanswered) questions.")
+@click.option("--source", "source_text", help="Only those citing a source whose name or path contains this text.")
+@click.option("--decisions", is_flag=True, help="Only decisions and actions marked in meetings and minutes.")
 @click.option("--limit", type=int, help="Show at most N.")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON, with cited evidence.")
-def artefacts(kind: str | None, status: str | None, open_only: bool, limit: int | None, as_json: bool) -> None:
+def artefacts(
+    kind: str | None, status: str | None, open_only: bool, source_text: str | None, decisions: bool,
+    limit: int | None, as_json: bool,
+) -> None:
     """List artefacts and not-yet-folded candidates with their evidence (source, speaker/author, time or section, quote)."""
     from pipeline.citations import format_citation, item_json
     from pipeline.store import open_store
@@ -233,11 +238,16 @@ def artefacts(kind: str | None, status: str | None, open_only: bool, limit: int 
             items += [c for c in store.unassigned_candidates() if kind is None or c.kind.value == kind]
         if open_only:
             items = [c for c in items if c.is_open_question]
-        items = items[:limit] if limit else items
+        if decisions:  # the extractors put the category first in a decision's context
+            items = [c for c in items if (c.context or "").startswith(("decision ·", "action ·"))]
         passages = store.passages_by_id(e.passage_id for c in items for e in c.evidence)
         sources = {s.id: s for s in store.list_sources()}
     finally:
         store.close()
+    if source_text:
+        wanted = {sid for sid, s in sources.items() if source_text.lower() in s.uri.lower()}
+        items = [c for c in items if any(passages[e.passage_id].source_id in wanted for e in c.evidence if e.passage_id in passages)]
+    items = items[:limit] if limit else items
     rows = [item_json(c, passages, sources) for c in items]
     if as_json:
         _emit_json(rows)

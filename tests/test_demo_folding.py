@@ -88,3 +88,23 @@ def test_flaky_tests_is_asked_four_times_in_three_sources(folded_demo: tuple[lis
     flaky = [a for a in faqs if re.search("flaky tests", a.question or "", re.I)]
     best = max((together(a, faqs, suggestions) for a in flaky), key=lambda g: sum(x.support.candidates for x in g))
     assert sum(x.support.candidates for x in best) >= 4 and sum(x.support.sources for x in best) >= 3
+
+
+def test_the_demo_irc_minutes_give_their_decisions_and_actions(tmp_path: Path) -> None:
+    """Issue 14: the demo community's IRC-scribed meeting (W3C form) is ingested by `make demo`,
+    and `practice artefacts --decisions --source …` lists what its scribe marked."""
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+
+    home = tmp_path / "home"
+    prepare_demo_home(home, publish=False)
+    result = CliRunner().invoke(
+        main, ["artefacts", "--decisions", "--source", "platform-guild-irc"], env={"PRACTICE_HOME": str(home)}
+    )
+    assert result.exit_code == 0, result.output
+    heads = [line for line in result.output.splitlines() if line.startswith("[pattern]")]
+    assert len(heads) == 6  # three RESOLVED: lines, three ACTION: lines
+    assert sum("(decision ·" in h for h in heads) == 3 and sum("(action ·" in h for h in heads) == 3
+    assert "RESOLVED: Every new feature flag has an owner and an expiry date" in result.output
+    assert "q+" not in result.output and "ack ravi" not in result.output  # the speaker queue is skipped
