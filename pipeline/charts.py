@@ -134,8 +134,10 @@ def hbars(
     bar_span = width - bar_left - 40
     vmax = max(v for _, v, _ in rows) or 1
     height = top * 2 + row_h * len(rows)
+    # An image's content is presentational: a chart whose labels are links is a group of them instead.
+    role = "group" if any(href for _, _, href in rows) else "img"
     out = [
-        f'<svg class="chart" role="img" aria-label="{escape(label)}" viewBox="0 0 {width} {height}" '
+        f'<svg class="chart" role="{role}" aria-label="{escape(label)}" viewBox="0 0 {width} {height}" '
         f'width="100%" xmlns="http://www.w3.org/2000/svg">'
     ]
     for i, (name, value, href) in enumerate(rows):

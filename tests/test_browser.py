@@ -19,6 +19,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -227,3 +228,85 @@ def test_keyboard_reject_mid_list_stays_in_place(server: tuple[str, str], browse
     expect(page.locator(f'form[action="/artefacts/{rejected_id}/approve"]')).to_be_visible()
     assert page.locator(f'form[action="/artefacts/{rejected_id}/reject"]').count() == 0
     context.close()
+
+
+# -- accessibility: axe-core in every page, at a laptop's and a phone's size -------------------------
+
+AXE_JS = ROOT / ".cache" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+VIEWPORTS = {"1366": {"width": 1366, "height": 768}, "390": {"width": 390, "height": 844}}
+
+
+@pytest.fixture(scope="module")
+def axe_source() -> str:
+    """axe-core's script, installed by `make test` (the Makefile's axe target)."""
+    if not AXE_JS.exists():
+        pytest.fail(f"{AXE_JS} is missing: run `make axe` (npm install of the pinned axe-core) for the accessibility test")
+    return AXE_JS.read_text(encoding="utf-8")
+
+
+def log_in(page: Any, base: str, token: str) -> None:
+    """Sign in through the login form (the session cookie then rides on the page's context)."""
+    page.goto(f"{base}/login")
+    page.fill("input[name=token]", token)
+    page.click("button[type=submit].primary")
+    page.wait_for_url(re.compile(r"/queue"))
+
+
+def axe_serious(page: Any, axe: str) -> list[str]:
+    """The serious and critical axe-core violations of the page, one line each (rule: targets)."""
+    # evaluate runs over the DevTools protocol, outside the page's CSP (which forbids inline scripts)
+    page.evaluate(axe)
+    result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} · " + "; ".join(" ".join(n["target"]) for n in v["nodes"][:4])
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def overflow_x(page: Any) -> int:
+    """How many CSS pixels the page is wider than the viewport (0: nothing off-screen)."""
+    return int(page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth"))
+
+
+def a11y_pages(page: Any, base: str) -> dict[str, str]:
+    """Every kind of page a reviewer meets, by name: URL (ids read from the running server)."""
+    page.goto(f"{base}/queue")
+    artefact = page.locator("#queue a.title").first.get_attribute("href")
+    page.goto(f"{base}/sources")
+    source = page.locator("table.plain a[href^='/sources/']").first.get_attribute("href")
+    return {
+        "search": f"{base}/search",
+        "search-results": f"{base}/search?q=flaky+tests",
+        "queue": f"{base}/queue",
+        "artefact": f"{base}{artefact}",
+        "dashboard": f"{base}/dashboard",
+        "audit": f"{base}/audit",
+        "sources": f"{base}/sources",
+        "source": f"{base}{source}",
+    }
+
+
+@pytest.mark.parametrize("size", sorted(VIEWPORTS))
+def test_every_page_passes_axe_and_fits(server: tuple[str, str], browser: object, axe_source: str, size: str) -> None:
+    """axe-core finds no serious or critical violation on any page, and nothing sticks out sideways,
+    at 1366×768 and at 390×844 (screenshots of each page at each size in test-artifacts/)."""
+    base, token = server
+    ARTIFACTS.mkdir(exist_ok=True)
+    context = browser.new_context(viewport=VIEWPORTS[size])  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    found: dict[str, list[str]] = {}
+    page.goto(f"{base}/login")
+    found["login"] = axe_serious(page, axe_source)
+    page.screenshot(path=str(ARTIFACTS / f"a11y-{size}-login.png"), full_page=True)
+    log_in(page, base, token)
+    for name, url in a11y_pages(page, base).items():
+        page.goto(url)
+        found[name] = axe_serious(page, axe_source)
+        if overflow_x(page) > 0:
+            found[name].append(f"page is {overflow_x(page)} px wider than the {size} px viewport")
+        page.screenshot(path=str(ARTIFACTS / f"a11y-{size}-{name}.png"), full_page=True)
+    context.close()
+    problems = {name: v for name, v in found.items() if v}
+    assert not problems, "\n".join(f"{name}: {line}" for name, lines in problems.items() for line in lines)
