@@ -37,7 +37,7 @@ def _base(user: User | None, csrf: str, flash: list[Any], path: str) -> dict[str
 
 def refused_form(form: str, values: dict[str, str], errors: dict[str, str]) -> dict[str, Any]:
     """A form the server refused, to show again: its name, what was typed and each field's error."""
-    return {"name": form, "values": values, "errors": errors}
+    return {"name": form, "typed": values, "errors": errors}
 
 
 NO_FORM = refused_form("", {}, {})
