@@ -28,6 +28,7 @@ ACTION_COLORS = {
     "stale": "#c9a227",
     "widen_visibility": "#e07b39",
 }
+KIND_COLORS = {"faq": "#3b7dd8", "pattern": "#1f7a52"}
 FALLBACK_COLORS = ["#3b7dd8", "#e07b39", "#2aa3a3", "#b5487f", "#6b8e23", "#8c564b"]
 
 

@@ -32,7 +32,8 @@
       rows[idx].scrollIntoView({ block: "nearest" });
     }
     rows.forEach(function (r, j) { r.addEventListener("click", function (ev) { if (ev.target.tagName === "TD") select(j, true); }); });
-    select(idx, fromServer >= 0);  // back from an action on a row: focus is where the reviewer was
+    // back from an action on a row (?at=…): the focus is where the reviewer was
+    select(idx, fromServer >= 0 && new URLSearchParams(window.location.search).has("at"));
     return {
       j: function () { select(idx + 1, true); },
       k: function () { select(idx - 1, true); },
