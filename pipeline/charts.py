@@ -48,11 +48,11 @@ def nice_max(value: float) -> int:
     return int(10 * exp)
 
 
-def _empty(label: str, width: int, height: int = 80) -> Markup:
+def _empty(label: str, width: int, height: int = 80, message: str = "No data yet") -> Markup:
     return Markup(
         f'<svg class="chart" role="img" aria-label="{escape(label)}: no data" viewBox="0 0 {width} {height}" '
         f'width="100%" xmlns="http://www.w3.org/2000/svg"><text x="{width / 2}" y="{height / 2}" '
-        f'text-anchor="middle" class="chart-empty">No data yet</text></svg>'
+        f'text-anchor="middle" class="chart-empty">{escape(message)}</text></svg>'
     )
 
 
@@ -63,12 +63,14 @@ def stacked_bars(
     palette: dict[str, str] | None = None,
     width: int = 560,
     height: int = 230,
+    empty: str = "No data yet",
 ) -> Markup:
-    """Vertical bars, one per category (e.g. a week), stacked by series (e.g. status)."""
+    """Vertical bars, one per category (e.g. a week), stacked by series (e.g. status); `empty` is
+    what an empty chart says."""
     palette = palette or {}
     totals = [sum(vals[i] for vals in series.values()) for i in range(len(categories))]
     if not categories or not any(totals):
-        return _empty(label, width)
+        return _empty(label, width, message=empty)
     left, right, top, bottom = 36, 10, 30, 34
     plot_w, plot_h = width - left - right, height - top - bottom
     ymax = nice_max(max(totals))

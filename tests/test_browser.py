@@ -195,6 +195,17 @@ def test_reviewer_session_in_a_real_browser(server: tuple[str, str], browser: ob
     assert page.locator("#chart-practices svg rect").count() >= 1
     shot("06-dashboard", full=True)
 
+    # the audit log, filtered to merges: the merge's before/after as a diff
+    page.goto(f"{base}/audit")
+    page.select_option("select[name=action]", "merge")
+    page.click("form.filters button[type=submit]")
+    expect(page).to_have_url(re.compile(r"action=merge"))
+    expect(page.locator("#audit-total")).to_contain_text("of 2")  # one merge: an event per artefact
+    page.locator("details.diff summary").first.click()
+    expect(page.locator("details.diff dl").first).to_be_visible()
+    assert page.locator("details.diff dt").count() >= 1
+    shot("08-audit-diff", full=True)
+
     assert not errors, f"browser console errors: {errors}"
     context.close()
 

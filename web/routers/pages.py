@@ -115,6 +115,7 @@ def dashboard_charts(s: dict[str, Any]) -> dict[str, Any]:
         out[f"{kind}_first"] = charts.stacked_bars(
             f"{kind} artefacts per {s['period']} of their first occurrence, by status", labels,
             _series(rows, "period", "status", statuses, cats), charts.STATUS_COLORS,
+            empty=f"None dated: {s['undated'][kind]} rest on documents or recordings" if s["undated"][kind] else "No data yet",
         )  # fmt: skip
     out["last_said"] = charts.stacked_bars(
         f"artefacts per {s['period']} of their last occurrence, by kind", labels,
