@@ -195,17 +195,6 @@ def test_reviewer_session_in_a_real_browser(server: tuple[str, str], browser: ob
     assert page.locator("#chart-practices svg rect").count() >= 1
     shot("06-dashboard", full=True)
 
-    # the audit log, filtered to merges: the merge's before/after as a diff
-    page.goto(f"{base}/audit")
-    page.select_option("select[name=action]", "merge")
-    page.click("form.filters button[type=submit]")
-    expect(page).to_have_url(re.compile(r"action=merge"))
-    expect(page.locator("#audit-total")).to_contain_text("of 2")  # one merge: an event per artefact
-    page.locator("details.diff summary").first.click()
-    expect(page.locator("details.diff dl").first).to_be_visible()
-    assert page.locator("details.diff dt").count() >= 1
-    shot("08-audit-diff", full=True)
-
     assert not errors, f"browser console errors: {errors}"
     context.close()
 
@@ -240,6 +229,34 @@ def test_keyboard_reject_mid_list_stays_in_place(server: tuple[str, str], browse
     page.goto(f"{base}/artefacts/{rejected_id}")
     expect(page.locator(f'form[action="/artefacts/{rejected_id}/approve"]')).to_be_visible()
     assert page.locator(f'form[action="/artefacts/{rejected_id}/reject"]').count() == 0
+    context.close()
+
+
+def test_audit_log_filters_to_one_artefact_and_shows_the_change_as_a_diff(server: tuple[str, str], browser: object) -> None:
+    """Approve one artefact, then filter the audit log by that artefact and the action: exactly its
+    event, whose status change reads candidate → approved in the diff."""
+    from playwright.sync_api import expect
+
+    base, token = server
+    ARTIFACTS.mkdir(exist_ok=True)
+    context = browser.new_context(viewport={"width": 1366, "height": 768})  # type: ignore[attr-defined]
+    page = context.new_page()
+    expect.set_options(timeout=30_000)
+    log_in(page, base, token)
+    row = page.locator("#queue tbody tr.row").first
+    artefact_id = str(row.get_attribute("data-id"))
+    row.locator("form.approve-form button").click()
+    expect(page.locator(".flash.ok")).to_contain_text("Approved")
+    page.goto(f"{base}/audit")
+    page.select_option("select[name=action]", "approve")
+    page.fill("input[name=artefact]", artefact_id)
+    page.click("form.filters button[type=submit]")
+    expect(page.locator("#audit-total")).to_have_text("Showing 1–1 of 1")
+    page.locator("details.diff summary").click()
+    status = page.locator("details.diff dt", has_text="status").locator("xpath=following-sibling::dd[1]")
+    expect(status.locator("del")).to_have_text("candidate")
+    expect(status.locator("ins")).to_have_text("approved")
+    page.screenshot(path=str(ARTIFACTS / "08-audit-diff.png"))
     context.close()
 
 
