@@ -71,8 +71,8 @@ def audit_page_html(
         titles = {e.artefact_id: _title(w.store, e.artefact_id) for e in found.events}
         context = {
             "found": found, "filters": typed, "titles": titles, "actions": ACTIONS,
-            "actors": [u["name"] for u in w.store.users()], "diffs": {e.id: snapshot_diff(e.before, e.after) for e in found.events},
-            "pages": _page_links(typed, found),
+            # no list of user names to pick from: reviewers are not shown who else has an account
+            "diffs": {e.id: snapshot_diff(e.before, e.after) for e in found.events}, "pages": _page_links(typed, found),
         }  # fmt: skip
         if errors:  # the filters come back as typed, each message beside its field
             context["form"] = refused_form("audit", typed, errors)
