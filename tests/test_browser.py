@@ -58,10 +58,29 @@ def _prepare_demo_home(home: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """`practice serve` on a free loopback port over a prepared demo home: (base URL, reviewer token)."""
+def demo_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """The demo corpus through ingest → publish in a fresh home: (home, a reviewer's token)."""
     home = tmp_path_factory.mktemp("browser") / "home"
-    token = _prepare_demo_home(home)
+    return home, _prepare_demo_home(home)
+
+
+@pytest.fixture(scope="module")
+def admin_token(demo_home: tuple[Path, str]) -> str:
+    """An admin's token in the served home (added beside the running server, as `practice users add` would)."""
+    from pipeline.store import open_store
+    from pipeline.users import add_user
+
+    store = open_store(demo_home[0])
+    try:
+        return add_user(store, "ada", "admin")[1]
+    finally:
+        store.close()
+
+
+@pytest.fixture(scope="module")
+def server(demo_home: tuple[Path, str]) -> Iterator[tuple[str, str]]:
+    """`practice serve` on a free loopback port over a prepared demo home: (base URL, reviewer token)."""
+    home, token = demo_home
     port = _free_port()
     env = {**os.environ, "PRACTICE_HOME": str(home)}
     env.pop("PRACTICE_CONFIG", None)  # publish only approved artefacts (the default)
@@ -279,7 +298,7 @@ def log_in(page: Any, base: str, token: str) -> None:
     page.goto(f"{base}/login")
     page.fill("input[name=token]", token)
     page.click("button[type=submit].primary")
-    page.wait_for_url(re.compile(r"/queue"))
+    page.wait_for_url(re.compile(r"/(queue|search)"))
 
 
 def axe_serious(page: Any, axe: str) -> list[str]:
@@ -350,10 +369,12 @@ def a11y_pages(page: Any, base: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("size", sorted(VIEWPORTS))
-def test_every_page_passes_axe_and_fits(server: tuple[str, str], browser: object, axe_source: str, size: str) -> None:
+def test_every_page_passes_axe_and_fits(
+    server: tuple[str, str], browser: object, axe_source: str, admin_token: str, size: str
+) -> None:
     """axe-core finds no serious or critical violation on any page, and nothing sticks out sideways,
     at 1366×768 and at 390×844 (screenshots of each page at each size in test-artifacts/)."""
-    base, token = server
+    base, _ = server
     ARTIFACTS.mkdir(exist_ok=True)
     context = browser.new_context(viewport=VIEWPORTS[size])  # type: ignore[attr-defined]
     page = context.new_page()
@@ -362,8 +383,8 @@ def test_every_page_passes_axe_and_fits(server: tuple[str, str], browser: object
     page.goto(f"{base}/login")
     found["login"] = axe_serious(page, axe_source) + unlabelled(page)
     page.screenshot(path=str(ARTIFACTS / f"a11y-{size}-login.png"), full_page=True)
-    log_in(page, base, token)
-    for name, url in a11y_pages(page, base).items():
+    log_in(page, base, admin_token)  # an admin sees every page a reviewer does, and the users page
+    for name, url in {**a11y_pages(page, base), "users": f"{base}/users"}.items():
         page.goto(url)
         found[name] = axe_serious(page, axe_source) + unlabelled(page)
         if not skip_link_works(page):
