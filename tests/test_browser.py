@@ -365,6 +365,7 @@ def a11y_pages(page: Any, base: str) -> dict[str, str]:
         "audit": f"{base}/audit",
         "sources": f"{base}/sources",
         "source": f"{base}{source}",
+        "not-found": f"{base}/artefacts/no-such-artefact",  # the error page
     }
 
 
