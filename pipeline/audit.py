@@ -61,16 +61,17 @@ class AuditPage:
 
 
 def audit_page(
-    store: Any, f: AuditFilter, may_see: Callable[[str], bool], page: int = 1, per_page: int = PER_PAGE
+    store: Any, f: AuditFilter, may_see: Callable[[str, str], bool], page: int = 1, per_page: int = PER_PAGE
 ) -> AuditPage:
-    """Page `page` (from 1; past the end gives the last) of the events matching `f` whose artefact
-    `may_see` allows. Totals count only what the viewer may see, so paging never shows a gap."""
-    seen: dict[str, bool] = {}
+    """Page `page` (from 1; past the end gives the last) of the events matching `f` that
+    `may_see(artefact_id, action)` allows (asked once per artefact id and action). Totals count only
+    what the viewer may see, so paging never shows a gap."""
+    seen: dict[tuple[str, str], bool] = {}
     keys = []
-    for event_id, artefact_id in store.review_event_keys(f.where()):
-        if artefact_id not in seen:
-            seen[artefact_id] = may_see(artefact_id)
-        if seen[artefact_id]:
+    for event_id, artefact_id, action in store.review_event_keys(f.where()):
+        if (artefact_id, action) not in seen:
+            seen[(artefact_id, action)] = may_see(artefact_id, action)
+        if seen[(artefact_id, action)]:
             keys.append(event_id)
     pages = max(1, math.ceil(len(keys) / per_page))
     page = min(max(1, page), pages)

@@ -156,8 +156,8 @@ class Store(Protocol):
     def review_events(self, artefact_id: str | None = None, limit: int = 200) -> list[ReviewEvent]:
         """Audit events, newest first."""
 
-    def review_event_keys(self, where: Mapping[str, str]) -> list[tuple[int, str]]:
-        """(id, artefact_id) of every audit event matching `where`, newest first: equality on `actor`,
+    def review_event_keys(self, where: Mapping[str, str]) -> list[tuple[int, str, str]]:
+        """(id, artefact_id, action) of every audit event matching `where`, newest first: equality on `actor`,
         `action`, `artefact_id`; `at_from` ≤ at < `at_to` (ISO 8601 strings). Cheap (no snapshots),
         so a caller can filter by visibility and count before reading one page with `review_events_by_id`."""
 

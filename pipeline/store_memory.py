@@ -243,7 +243,7 @@ class MemoryStore(ArtefactRetry, Reentrant):
             rows = [e for e in reversed(self.events) if artefact_id is None or e.artefact_id == artefact_id]
             return [_copy(e) for e in rows[:limit]]
 
-    def review_event_keys(self, where: Mapping[str, str]) -> list[tuple[int, str]]:
+    def review_event_keys(self, where: Mapping[str, str]) -> list[tuple[int, str, str]]:
         tests = {
             "actor": lambda e, v: e.actor == v, "action": lambda e, v: e.action == v,
             "artefact_id": lambda e, v: e.artefact_id == v,
@@ -251,7 +251,7 @@ class MemoryStore(ArtefactRetry, Reentrant):
         }  # fmt: skip
         with self._lock:
             rows = [e for e in reversed(self.events) if all(tests[k](e, v) for k, v in where.items())]
-            return [(int(e.id or 0), e.artefact_id) for e in rows]
+            return [(int(e.id or 0), e.artefact_id, e.action) for e in rows]
 
     def review_events_by_id(self, ids: Sequence[int]) -> list[ReviewEvent]:
         wanted = set(ids)

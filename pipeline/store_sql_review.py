@@ -139,13 +139,13 @@ class SQLReviewMixin(ArtefactRetry, SQLBase):
         rows = self._exec(f"SELECT * FROM review_events {where} ORDER BY id DESC LIMIT ?", [*args, limit]).fetchall()
         return [row_to_event(r) for r in rows]
 
-    def review_event_keys(self, where: Mapping[str, str]) -> list[tuple[int, str]]:
+    def review_event_keys(self, where: Mapping[str, str]) -> list[tuple[int, str, str]]:
         # only known keys reach the SQL: a column or operator never comes from the caller
         clauses = [AUDIT_FILTERS[key] for key in where]
-        sql = "SELECT id, artefact_id FROM review_events"
+        sql = "SELECT id, artefact_id, action FROM review_events"
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
-        return [(int(i), a) for i, a in self._exec(f"{sql} ORDER BY id DESC", list(where.values())).fetchall()]
+        return [(int(i), a, act) for i, a, act in self._exec(f"{sql} ORDER BY id DESC", list(where.values())).fetchall()]
 
     def review_events_by_id(self, ids: Sequence[int]) -> list[ReviewEvent]:
         if not ids:

@@ -106,8 +106,8 @@ def test_audit_page_counts_only_what_the_viewer_may_see() -> None:
 
     store.save_review([], [ReviewEvent(actor="a", action="approve", artefact_id=f"A{i % 3}") for i in range(9)])
     hidden = {"A1"}
-    first = audit_page(store, AuditFilter(), lambda a: a not in hidden, page=1, per_page=4)
-    second = audit_page(store, AuditFilter(), lambda a: a not in hidden, page=2, per_page=4)
+    first = audit_page(store, AuditFilter(), lambda a, _: a not in hidden, page=1, per_page=4)
+    second = audit_page(store, AuditFilter(), lambda a, _: a not in hidden, page=2, per_page=4)
     assert (first.total, first.pages, second.first, second.last) == (6, 2, 5, 6)
     assert {e.artefact_id for e in first.events + second.events} == {"A0", "A2"}
     assert len({e.id for e in first.events + second.events}) == 6
@@ -129,3 +129,12 @@ def test_snapshot_diff_names_changed_fields_and_diffs_text_by_word() -> None:
         ("del", "retry"), ("ins", "quarantine"), ("same", " the flaky test"), ("del", " twice"),
     ]  # fmt: skip
     assert word_diff("answer from ana", "quarantine them") == [("del", "answer from ana"), ("ins", "quarantine them")]
+
+
+def test_release_events_are_shown_to_every_reviewer_and_hidden_artefacts_are_not() -> None:
+    """Publish and rollback events name a release, not an artefact: no artefact lookup hides them."""
+    from web.routers.audit import _may_see
+
+    check = _may_see(MemoryStore(), None)
+    assert check("20261130T180926Z-87b5e411", "publish") and check("20261130T180926Z-87b5e411", "rollback")
+    assert not check("gone", "approve")  # an artefact that is not there is not shown

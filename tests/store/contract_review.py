@@ -113,10 +113,10 @@ class ReviewLog:
         later = T0 + timedelta(days=2)
         store.save_review([artefact("A1")], [_event("A1", "approve", 1), _event("A2", "edit", 2)])
         store.save_review([artefact("A2")], [_event("A2", "edit", 1).model_copy(update={"at": later})])
-        ids = [i for i, _ in store.review_event_keys({})]
+        ids = [i for i, _, _ in store.review_event_keys({})]
         assert len(ids) == 3 and ids == sorted(ids, reverse=True)
-        assert [a for _, a in store.review_event_keys({"actor": "rev1"})] == ["A2", "A1"]
-        assert [a for _, a in store.review_event_keys({"action": "edit", "artefact_id": "A2"})] == ["A2", "A2"]
+        assert [(a, act) for _, a, act in store.review_event_keys({"actor": "rev1"})] == [("A2", "edit"), ("A1", "approve")]
+        assert [a for _, a, _ in store.review_event_keys({"action": "edit", "artefact_id": "A2"})] == ["A2", "A2"]
         day2 = {"at_from": later.date().isoformat(), "at_to": (later.date() + timedelta(days=1)).isoformat()}
         (only,) = store.review_event_keys(day2)
         assert [(e.actor, e.at) for e in store.review_events_by_id([only[0]])] == [("rev1", later)]

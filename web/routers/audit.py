@@ -21,13 +21,18 @@ from web.html import refused_form, render
 from web.state import practice
 
 router = APIRouter()
-ACTIONS = ("approve", "reject", "edit", "merge", "unmerge", "stale", "widen_visibility")
+# Events whose artefact_id is a release id (publish and rollback): every reviewer sees these.
+RELEASE_ACTIONS = ("publish", "rollback")
+ACTIONS = ("approve", "reject", "edit", "merge", "unmerge", "stale", "widen_visibility", *RELEASE_ACTIONS)
 
 
 def _may_see(store: Any, user: User | None) -> Any:
-    """Whether the viewer may see an artefact, by id (a deleted artefact's events are not shown)."""
+    """Whether the viewer may see an event, by its artefact id and action (a deleted artefact's
+    events are not shown; a release's are shown to every reviewer)."""
 
-    def check(artefact_id: str) -> bool:
+    def check(artefact_id: str, action: str) -> bool:
+        if action in RELEASE_ACTIONS:
+            return True
         a = store.get_artefact(artefact_id)
         return a is not None and review_ops.visible(a, user)
 
@@ -68,9 +73,9 @@ def audit_page_html(
     f = AuditFilter(actor.strip(), action.strip(), artefact.strip(), days["since"], days["until"])
     with practice(request).web(request, "reviewer") as w:
         found = audit_page(w.store, f, _may_see(w.store, w.user), page)
-        titles = {e.artefact_id: _title(w.store, e.artefact_id) for e in found.events}
+        titles = {e.artefact_id: _title(w.store, e.artefact_id) for e in found.events if e.action not in RELEASE_ACTIONS}
         context = {
-            "found": found, "filters": typed, "titles": titles, "actions": ACTIONS,
+            "found": found, "filters": typed, "titles": titles, "actions": ACTIONS, "release_actions": RELEASE_ACTIONS,
             # no list of user names to pick from: reviewers are not shown who else has an account
             "diffs": {e.id: snapshot_diff(e.before, e.after) for e in found.events}, "pages": _page_links(typed, found),
         }  # fmt: skip
