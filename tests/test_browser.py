@@ -57,30 +57,17 @@ def _prepare_demo_home(home: Path) -> str:
     return token
 
 
+# The home each running server serves, by base URL (for fixtures that add to it, such as admin_token).
+SERVED_HOMES: dict[str, Path] = {}
+
+
 @pytest.fixture(scope="module")
-def demo_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """The demo corpus through ingest → publish in a fresh home: (home, a reviewer's token)."""
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """`practice serve` on a free loopback port over a prepared demo home: (base URL, reviewer token).
+
+    Other browser test modules import this fixture (and `browser`) by name: it depends on no other."""
     home = tmp_path_factory.mktemp("browser") / "home"
-    return home, _prepare_demo_home(home)
-
-
-@pytest.fixture(scope="module")
-def admin_token(demo_home: tuple[Path, str]) -> str:
-    """An admin's token in the served home (added beside the running server, as `practice users add` would)."""
-    from pipeline.store import open_store
-    from pipeline.users import add_user
-
-    store = open_store(demo_home[0])
-    try:
-        return add_user(store, "ada", "admin")[1]
-    finally:
-        store.close()
-
-
-@pytest.fixture(scope="module")
-def server(demo_home: tuple[Path, str]) -> Iterator[tuple[str, str]]:
-    """`practice serve` on a free loopback port over a prepared demo home: (base URL, reviewer token)."""
-    home, token = demo_home
+    token = _prepare_demo_home(home)
     port = _free_port()
     env = {**os.environ, "PRACTICE_HOME": str(home)}
     env.pop("PRACTICE_CONFIG", None)  # publish only approved artefacts (the default)
@@ -90,6 +77,7 @@ def server(demo_home: tuple[Path, str]) -> Iterator[tuple[str, str]]:
         cwd=home, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
+    SERVED_HOMES[base] = home
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -110,6 +98,19 @@ def server(demo_home: tuple[Path, str]) -> Iterator[tuple[str, str]]:
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def admin_token(server: tuple[str, str]) -> str:
+    """An admin's token in the served home (added beside the running server, as `practice users add` would)."""
+    from pipeline.store import open_store
+    from pipeline.users import add_user
+
+    store = open_store(SERVED_HOMES[server[0]])
+    try:
+        return add_user(store, "ada", "admin")[1]
+    finally:
+        store.close()
 
 
 @pytest.fixture(scope="module")
