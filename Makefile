@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_HOME ?= .practice-demo
 
-.PHONY: install demo test bench clean postgresql
+.PHONY: install demo test bench clean postgresql axe
 
 install: $(STAMP)
 
@@ -61,7 +61,19 @@ postgresql:
 	elif [ "$$(id -u)" = "0" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
 	else echo "Store tests need Debian's postgresql server binaries: run 'sudo apt-get install postgresql'"; exit 1; fi
 
-test: install $(CHROMIUM) postgresql
+# axe-core for the browser tests' accessibility check: pinned, from the npm registry, kept outside the
+# venv in .cache/axe (git-ignored); the stamp names the version, so changing AXE_VERSION reinstalls it.
+AXE_VERSION := 4.14.1
+AXE_STAMP   := .cache/axe/.installed-$(AXE_VERSION)
+
+axe: $(AXE_STAMP)
+
+$(AXE_STAMP):
+	@command -v npm >/dev/null || { echo "The accessibility test needs npm: run 'sudo apt-get install npm'"; exit 1; }
+	npm install --prefix .cache/axe --no-save --no-audit --no-fund --no-package-lock axe-core@$(AXE_VERSION)
+	touch $(AXE_STAMP)
+
+test: install $(CHROMIUM) postgresql $(AXE_STAMP)
 	$(BIN)/python -m pytest -q
 
 bench: install
@@ -72,4 +84,4 @@ bench: install
 	$(BIN)/python bench/dask_run.py
 
 clean:
-	rm -rf $(VENV) $(DEMO_HOME) .pytest_cache
+	rm -rf $(VENV) $(DEMO_HOME) .pytest_cache .cache/axe

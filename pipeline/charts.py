@@ -28,6 +28,7 @@ ACTION_COLORS = {
     "stale": "#c9a227",
     "widen_visibility": "#e07b39",
 }
+KIND_COLORS = {"faq": "#3b7dd8", "pattern": "#1f7a52"}
 FALLBACK_COLORS = ["#3b7dd8", "#e07b39", "#2aa3a3", "#b5487f", "#6b8e23", "#8c564b"]
 
 
@@ -47,11 +48,11 @@ def nice_max(value: float) -> int:
     return int(10 * exp)
 
 
-def _empty(label: str, width: int, height: int = 80) -> Markup:
+def _empty(label: str, width: int, height: int = 80, message: str = "No data yet") -> Markup:
     return Markup(
         f'<svg class="chart" role="img" aria-label="{escape(label)}: no data" viewBox="0 0 {width} {height}" '
         f'width="100%" xmlns="http://www.w3.org/2000/svg"><text x="{width / 2}" y="{height / 2}" '
-        f'text-anchor="middle" class="chart-empty">No data yet</text></svg>'
+        f'text-anchor="middle" class="chart-empty">{escape(message)}</text></svg>'
     )
 
 
@@ -62,12 +63,14 @@ def stacked_bars(
     palette: dict[str, str] | None = None,
     width: int = 560,
     height: int = 230,
+    empty: str = "No data yet",
 ) -> Markup:
-    """Vertical bars, one per category (e.g. a week), stacked by series (e.g. status)."""
+    """Vertical bars, one per category (e.g. a week), stacked by series (e.g. status); `empty` is
+    what an empty chart says."""
     palette = palette or {}
     totals = [sum(vals[i] for vals in series.values()) for i in range(len(categories))]
     if not categories or not any(totals):
-        return _empty(label, width)
+        return _empty(label, width, message=empty)
     left, right, top, bottom = 36, 10, 30, 34
     plot_w, plot_h = width - left - right, height - top - bottom
     ymax = nice_max(max(totals))
@@ -134,8 +137,10 @@ def hbars(
     bar_span = width - bar_left - 40
     vmax = max(v for _, v, _ in rows) or 1
     height = top * 2 + row_h * len(rows)
+    # An image's content is presentational: a chart whose labels are links is a group of them instead.
+    role = "group" if any(href for _, _, href in rows) else "img"
     out = [
-        f'<svg class="chart" role="img" aria-label="{escape(label)}" viewBox="0 0 {width} {height}" '
+        f'<svg class="chart" role="{role}" aria-label="{escape(label)}" viewBox="0 0 {width} {height}" '
         f'width="100%" xmlns="http://www.w3.org/2000/svg">'
     ]
     for i, (name, value, href) in enumerate(rows):

@@ -6,7 +6,7 @@ default) and `store_pg.PostgresStore`; tests/store runs one contract suite again
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
@@ -155,6 +155,14 @@ class Store(Protocol):
 
     def review_events(self, artefact_id: str | None = None, limit: int = 200) -> list[ReviewEvent]:
         """Audit events, newest first."""
+
+    def review_event_keys(self, where: Mapping[str, str]) -> list[tuple[int, str, str]]:
+        """(id, artefact_id, action) of every audit event matching `where`, newest first: equality on `actor`,
+        `action`, `artefact_id`; `at_from` ≤ at < `at_to` (ISO 8601 strings). Cheap (no snapshots),
+        so a caller can filter by visibility and count before reading one page with `review_events_by_id`."""
+
+    def review_events_by_id(self, ids: Sequence[int]) -> list[ReviewEvent]:
+        """The audit events with these ids, newest first."""
 
     def add_user(self, name: str, role: str, groups: list[str], token_hash: str) -> None:
         """Create a user; raises `DuplicateUser` if the name or the token hash is taken."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -242,6 +242,21 @@ class MemoryStore(ArtefactRetry, Reentrant):
         with self._lock:
             rows = [e for e in reversed(self.events) if artefact_id is None or e.artefact_id == artefact_id]
             return [_copy(e) for e in rows[:limit]]
+
+    def review_event_keys(self, where: Mapping[str, str]) -> list[tuple[int, str, str]]:
+        tests = {
+            "actor": lambda e, v: e.actor == v, "action": lambda e, v: e.action == v,
+            "artefact_id": lambda e, v: e.artefact_id == v,
+            "at_from": lambda e, v: e.at.isoformat() >= v, "at_to": lambda e, v: e.at.isoformat() < v,
+        }  # fmt: skip
+        with self._lock:
+            rows = [e for e in reversed(self.events) if all(tests[k](e, v) for k, v in where.items())]
+            return [(int(e.id or 0), e.artefact_id, e.action) for e in rows]
+
+    def review_events_by_id(self, ids: Sequence[int]) -> list[ReviewEvent]:
+        wanted = set(ids)
+        with self._lock:
+            return [_copy(e) for e in reversed(self.events) if e.id in wanted]
 
     def add_user(self, name: str, role: str, groups: list[str], token_hash: str) -> None:
         with self._transaction():

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pipeline.models import Artefact, Candidate, ReviewEvent, utcnow
 from pipeline.store_base import ArtefactConflict, ArtefactRetry, DuplicateUser
 from pipeline.store_rows import artefact_values, event_values, row_to_event, user_row
 from pipeline.store_sql import SQLBase, chunks, marks, where
+
+# The audit log's filters (`Store.review_event_keys`): ISO 8601 times compare as text.
+AUDIT_FILTERS = {
+    "actor": "actor = ?", "action": "action = ?", "artefact_id": "artefact_id = ?",
+    "at_from": "at >= ?", "at_to": "at < ?",
+}  # fmt: skip
 
 
 class SQLReviewMixin(ArtefactRetry, SQLBase):
@@ -132,6 +138,20 @@ class SQLReviewMixin(ArtefactRetry, SQLBase):
         where, args = ("WHERE artefact_id = ?", [artefact_id]) if artefact_id else ("", [])
         rows = self._exec(f"SELECT * FROM review_events {where} ORDER BY id DESC LIMIT ?", [*args, limit]).fetchall()
         return [row_to_event(r) for r in rows]
+
+    def review_event_keys(self, where: Mapping[str, str]) -> list[tuple[int, str, str]]:
+        # only known keys reach the SQL: a column or operator never comes from the caller
+        clauses = [AUDIT_FILTERS[key] for key in where]
+        sql = "SELECT id, artefact_id, action FROM review_events"
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        return [(int(i), a, act) for i, a, act in self._exec(f"{sql} ORDER BY id DESC", list(where.values())).fetchall()]
+
+    def review_events_by_id(self, ids: Sequence[int]) -> list[ReviewEvent]:
+        if not ids:
+            return []
+        sql = f"SELECT * FROM review_events WHERE id IN ({marks(len(ids))}) ORDER BY id DESC"
+        return [row_to_event(r) for r in self._exec(sql, list(ids)).fetchall()]
 
     def add_user(self, name: str, role: str, groups: list[str], token_hash: str) -> None:
         try:

@@ -35,10 +35,25 @@ def _base(user: User | None, csrf: str, flash: list[Any], path: str) -> dict[str
     }  # fmt: skip
 
 
+def refused_form(form: str, values: dict[str, str], errors: dict[str, str]) -> dict[str, Any]:
+    """A form the server refused, to show again: its name, what was typed and each field's error."""
+    return {"name": form, "typed": values, "errors": errors}
+
+
+NO_FORM = refused_form("", {}, {})
+
+
+def keep_form(w: Web, form: str, values: dict[str, str], errors: dict[str, str]) -> None:
+    """Remember a refused form for the page the post redirects to (shown once, like a flash)."""
+    w.session["form"] = refused_form(form, values, errors)
+
+
 def render(w: Web, template: str, context: dict[str, Any], status: int = 200) -> Response:
-    """A page from a template, with the signed-in user, the CSRF token and the pending flash messages."""
+    """A page from a template, with the signed-in user, the CSRF token, the pending flash messages and
+    the form a post just refused (`form`: its typed values and errors, shown beside their fields)."""
     flash, w.session["flash"] = list(w.session["flash"]), []
     base = _base(w.user, w.session["csrf"], flash, w.request.url.path)
+    base["form"] = w.session.pop("form", None) or NO_FORM
     templates = practice(w.request).templates
     return finish(w, templates.TemplateResponse(w.request, template, {**base, **context}, status_code=status))
 

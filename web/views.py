@@ -13,9 +13,10 @@ from starlette.exceptions import HTTPException
 
 from index.relevance import MATCH_TEXT, NO_MATCH, overall
 from pipeline import review as review_ops
+from pipeline import timeline
 from pipeline.citations import clock, format_citation, human_time
 from pipeline.evidence import conversations, original_link, source_name
-from pipeline.models import Artefact, ArtefactStatus, Passage, PassageKind, Source, SourceStatus
+from pipeline.models import Artefact, ArtefactStatus, Passage, PassageKind, Source, SourceStatus, utcnow
 from pipeline.shapes import event_json, item_json
 from pipeline.users import User, can_review, can_see
 
@@ -181,22 +182,20 @@ def facets(store: Any, user: User | None) -> dict[str, list[str]]:
     }
 
 
-def dashboard(store: Any, user: User | None) -> dict[str, Any]:
-    """Counts for the dashboard, over what the viewer may see only."""
+def dashboard(store: Any, user: User | None, now: datetime | None = None) -> dict[str, Any]:
+    """Counts for the dashboard, over what the viewer may see only, in the community's time: artefacts
+    by when their evidence was first and last said, open questions by community with their age,
+    practices by the conversations that support them."""
     visible = visible_artefacts(store, user)
     by_id = {a.id: a for a in visible}
-    weeks: Counter[tuple[str, str, str]] = Counter((week(a.created_at), a.kind.value, a.status.value) for a in visible)
+    passages = store.passages_by_id(e.passage_id for a in visible for e in a.evidence)
+    spans = {a.id: timeline.said(a, passages) for a in visible}
     throughput: Counter[tuple[str, str]] = Counter(
         (week(e.at), e.action) for e in review_ops.audit_log(store, limit=100_000) if e.artefact_id in by_id
     )
-    open_by_community: Counter[str] = Counter()
-    for a in visible:
-        if a.is_open_question and a.status.value in LIVE:
-            for c in a.communities or ["(no community)"]:
-                open_by_community[c] += 1
     practices = sorted(
         (a for a in visible if a.kind.value == "pattern" and a.status.value in LIVE),
-        key=lambda a: (-a.support.sources, -a.support.communities, -a.support.candidates, a.title),
+        key=lambda a: (-a.support.conversations, -a.support.communities, -a.support.sources, a.title),
     )[:10]
     failed = [
         {"id": s.id, "uri": s.uri, "kind": s.kind.value if s.kind else None, "error": s.error,
@@ -205,17 +204,59 @@ def dashboard(store: Any, user: User | None) -> dict[str, Any]:
         if s.status == SourceStatus.failed and can_see(user, s.visibility)
     ]
     totals = Counter(a.status.value for a in visible)
+    open_rows = open_questions(visible, spans, now or utcnow())
     return {
         "totals": {"artefacts": len(visible), **{s.value: totals.get(s.value, 0) for s in ArtefactStatus}},
-        "artefacts_per_week": [{"week": w, "kind": k, "status": s, "count": n} for (w, k, s), n in sorted(weeks.items())],
+        **said_counts(visible, spans),
         "review_throughput": [{"week": w, "action": a, "count": n} for (w, a), n in sorted(throughput.items())],
-        "open_questions_by_community": dict(open_by_community.most_common()),
+        "open_questions": open_rows,
+        "open_questions_by_community": {r["community"]: r["count"] for r in open_rows},
         "most_supported_practices": [
             {"id": a.id, "name": a.title, "support": a.support.model_dump(), "communities": a.communities}
             for a in practices
         ],
         "sources_with_errors": failed,
     }
+
+
+def said_counts(visible: list[Artefact], spans: dict[str, timeline.Said | None]) -> dict[str, Any]:
+    """Artefacts per period (week, or month over a long span) of their first and of their last
+    occurrence, by kind and status; those resting only on undated material counted apart."""
+    dated = [(a, sp) for a in visible if (sp := spans[a.id]) is not None]
+    period = timeline.period_of(d for _, sp in dated for d in (sp.first.date(), sp.last.date()))
+    first: Counter[tuple[str, str, str]] = Counter()
+    last: Counter[tuple[str, str, str]] = Counter()
+    for a, sp in dated:
+        first[(timeline.period_start(sp.first.date(), period).isoformat(), a.kind.value, a.status.value)] += 1
+        last[(timeline.period_start(sp.last.date(), period).isoformat(), a.kind.value, a.status.value)] += 1
+
+    def rows(c: Counter[tuple[str, str, str]]) -> list[dict[str, Any]]:
+        return [{"period": p, "kind": k, "status": st, "count": n} for (p, k, st), n in sorted(c.items())]
+
+    undated = Counter(a.kind.value for a in visible if spans[a.id] is None)
+    return {"period": period, "by_first_said": rows(first), "by_last_said": rows(last),
+            "undated": {k: undated.get(k, 0) for k in ("faq", "pattern")}}  # fmt: skip
+
+
+def open_questions(visible: list[Artefact], spans: dict[str, timeline.Said | None], now: datetime) -> list[dict[str, Any]]:
+    """Open questions still waiting (candidate or approved) per community, most first, with the
+    day the oldest was asked and the median age in days (of the dated ones)."""
+    asked: dict[str, list[datetime | None]] = {}
+    for a in visible:
+        if a.is_open_question and a.status.value in LIVE:
+            sp = spans[a.id]
+            for c in a.communities or ["(no community)"]:
+                asked.setdefault(c, []).append(sp.first if sp else None)
+    out = []
+    for c, times in asked.items():
+        dated = sorted(t for t in times if t is not None)
+        out.append({
+            "community": c, "count": len(times), "undated": len(times) - len(dated),
+            "oldest_asked": dated[0].date().isoformat() if dated else None,
+            "oldest_age_days": timeline.age_days(dated[0], now) if dated else None,
+            "median_age_days": timeline.median_days([timeline.age_days(t, now) for t in dated]) if dated else None,
+        })  # fmt: skip
+    return sorted(out, key=lambda r: (-r["count"], r["community"]))
 
 
 def passage_time(p: Passage) -> str | None:

@@ -4,6 +4,7 @@ and a reader and writers working at the same time."""
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
 
@@ -107,6 +108,19 @@ class ReviewLog:
         assert [e.actor for e in store.review_events("A1")] == ["rev3", "rev1"]
         assert [e.actor for e in store.review_events(limit=1)] == ["rev3"]
         assert store.get_artefact("A1").status == APPROVED  # type: ignore[union-attr]
+
+    def test_audit_keys_filter_by_actor_action_artefact_and_time(self, store: Store) -> None:
+        later = T0 + timedelta(days=2)
+        store.save_review([artefact("A1")], [_event("A1", "approve", 1), _event("A2", "edit", 2)])
+        store.save_review([artefact("A2")], [_event("A2", "edit", 1).model_copy(update={"at": later})])
+        ids = [i for i, _, _ in store.review_event_keys({})]
+        assert len(ids) == 3 and ids == sorted(ids, reverse=True)
+        assert [(a, act) for _, a, act in store.review_event_keys({"actor": "rev1"})] == [("A2", "edit"), ("A1", "approve")]
+        assert [a for _, a, _ in store.review_event_keys({"action": "edit", "artefact_id": "A2"})] == ["A2", "A2"]
+        day2 = {"at_from": later.date().isoformat(), "at_to": (later.date() + timedelta(days=1)).isoformat()}
+        (only,) = store.review_event_keys(day2)
+        assert [(e.actor, e.at) for e in store.review_events_by_id([only[0]])] == [("rev1", later)]
+        assert [e.id for e in store.review_events_by_id(ids[1:])] == ids[1:]
 
     def test_a_conflicting_review_writes_neither_artefact_nor_event(self, store: Store) -> None:
         store.save_artefacts([artefact("A1")])

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from pipeline import charts
+from pipeline import charts, timeline
 from pipeline.models import ArtefactStatus
 from pipeline.users import authenticate
 from web import views
@@ -85,46 +85,65 @@ def dashboard_page(request: Request) -> Response:
         return render(w, "dashboard.html", {"s": stats, "charts": dashboard_charts(stats)})
 
 
-def _per_week(rows: list[dict[str, Any]], key: str, names: list[str], weeks: list[str]) -> dict[str, list[int]]:
-    """Counts per week for each name of `key` (names with no count left out)."""
-    series = {n: [0] * len(weeks) for n in names}
+def _series(rows: list[dict[str, Any]], time_key: str, key: str, names: list[str], cats: list[str]) -> dict[str, list[int]]:
+    """Counts per category (period) for each name of `key` (names with no count left out)."""
+    at = {c: i for i, c in enumerate(cats)}
+    series = {n: [0] * len(cats) for n in names}
     for r in rows:
-        if r["week"] in weeks:
-            series[r[key]][weeks.index(r["week"])] += r["count"]
+        if r[time_key] in at:
+            series[r[key]][at[r[time_key]]] += r["count"]
     return {k: v for k, v in series.items() if any(v)}
+
+
+def _periods(s: dict[str, Any]) -> list[str]:
+    """Every period from the first to the last one said (gaps as zero bars), the latest MAX_PERIODS."""
+    seen = sorted({r["period"] for r in s["by_first_said"] + s["by_last_said"]})
+    if not seen:
+        return []
+    span = timeline.periods_between(date.fromisoformat(seen[0]), date.fromisoformat(seen[-1]), s["period"])
+    return [d.isoformat() for d in span][-MAX_PERIODS:]
 
 
 def dashboard_charts(s: dict[str, Any]) -> dict[str, Any]:
     """The dashboard's SVG charts from its numbers."""
     statuses = [st.value for st in ArtefactStatus]
-    weeks = sorted({r["week"] for r in s["artefacts_per_week"]})[-26:]
-    per_kind = {}
+    cats = _periods(s)
+    labels = [_short_period(c, s["period"]) for c in cats]
+    out: dict[str, Any] = {}
     for kind in ("faq", "pattern"):
-        rows = [r for r in s["artefacts_per_week"] if r["kind"] == kind]
-        per_kind[kind] = charts.stacked_bars(
-            f"{kind} artefacts per week by status", [_short_week(w) for w in weeks],
-            _per_week(rows, "status", statuses, weeks), charts.STATUS_COLORS,
+        rows = [r for r in s["by_first_said"] if r["kind"] == kind]
+        out[f"{kind}_first"] = charts.stacked_bars(
+            f"{kind} artefacts per {s['period']} of their first occurrence, by status", labels,
+            _series(rows, "period", "status", statuses, cats), charts.STATUS_COLORS,
+            empty=f"None dated: {s['undated'][kind]} rest on documents or recordings" if s["undated"][kind] else "No data yet",
         )  # fmt: skip
+    out["last_said"] = charts.stacked_bars(
+        f"artefacts per {s['period']} of their last occurrence, by kind", labels,
+        _series(s["by_last_said"], "period", "kind", ["faq", "pattern"], cats), charts.KIND_COLORS,
+    )  # fmt: skip
     t_weeks = sorted({r["week"] for r in s["review_throughput"]})[-26:]
     actions = sorted({r["action"] for r in s["review_throughput"]})
-    t_series = _per_week(s["review_throughput"], "action", actions, t_weeks)
-    open_rows = [(c, n, f"/queue?{urlencode({'community': c, 'kind': 'faq'})}") for c, n in s["open_questions_by_community"].items()][:12]
-    practice_rows = [
-        (p["name"] or p["id"], p["support"]["sources"], f"/artefacts/{p['id']}") for p in s["most_supported_practices"]
+    out["throughput"] = charts.stacked_bars(
+        "review actions per week", [_short_period(w, "week") for w in t_weeks],
+        _series(s["review_throughput"], "week", "action", actions, t_weeks), charts.ACTION_COLORS,
+    )  # fmt: skip
+    open_rows = [
+        (r["community"], r["count"], f"/queue?{urlencode({'community': r['community'], 'kind': 'faq'})}")
+        for r in s["open_questions"][:12]
     ]
-    return {
-        "faq_per_week": per_kind["faq"],
-        "pattern_per_week": per_kind["pattern"],
-        "throughput": charts.stacked_bars(
-            "review actions per week", [_short_week(w) for w in t_weeks], t_series, charts.ACTION_COLORS
-        ),
-        "open_questions": charts.hbars("open questions by community", open_rows, color="#e07b39"),
-        "practices": charts.hbars(
-            "most-supported practices (sources)", practice_rows, color="#2f9e6e", width=1120, label_width=560
-        ),
-    }
+    out["open_questions"] = charts.hbars("open questions by community", open_rows, color="#c25e1f")
+    practice_rows = [
+        (p["name"] or p["id"], p["support"]["conversations"], f"/artefacts/{p['id']}") for p in s["most_supported_practices"]
+    ]
+    out["practices"] = charts.hbars(
+        "most-supported practices (conversations)", practice_rows, color="#1f7a52", width=1120, label_width=560
+    )
+    return out
 
 
-def _short_week(iso: str) -> str:
+MAX_PERIODS = 120
+
+
+def _short_period(iso: str, period: str) -> str:
     d = date.fromisoformat(iso)
-    return d.strftime("%d %b").lstrip("0")
+    return d.strftime("%d %b").lstrip("0") if period == "week" else d.strftime("%b %Y")

@@ -22,7 +22,7 @@ from pipeline.models import Artefact, ArtefactStatus
 from pipeline.review_undo import last_action
 from web import views
 from web.auth import Need, Web
-from web.html import redirect, render, safe_next
+from web.html import keep_form, redirect, render, safe_next
 from web.limits import ID_PATTERN, VISIBILITY_PATTERN
 from web.state import practice
 
@@ -138,7 +138,12 @@ class ActionForm:
 
 
 class FormProblem(Exception):
-    """The form is incomplete: say so on the artefact page (the core was not asked)."""
+    """The form is incomplete: say so on the artefact page (the core was not asked), beside `field`
+    when the problem is one field's (the form is shown again with what was typed)."""
+
+    def __init__(self, message: str, field: str | None = None, value: str = "") -> None:
+        super().__init__(message)
+        self.field, self.value = field, value
 
 
 def _said(outcome: review_ops.Outcome, done: str) -> tuple[str, str]:
@@ -161,8 +166,11 @@ def _edit(w: Web, a: Artefact, f: ActionForm) -> tuple[str, str]:
 def _merge(w: Web, a: Artefact, f: ActionForm) -> tuple[str, str]:
     target = f.into.strip()
     if not re.match(ID_PATTERN, target):
-        raise FormProblem("Give the id of the artefact to merge into.")
-    views.get_visible(w.store, w.user, target)
+        raise FormProblem("Give the id of the artefact to merge into.", "into", f.into)
+    try:
+        views.get_visible(w.store, w.user, target)
+    except HTTPException:
+        raise FormProblem(f"No artefact {target!r} that you can see: check the id.", "into", f.into) from None
     outcome = review_ops.act(w.store, a.id, "merge", w.user.name, target_id=target, note=f.note)  # type: ignore[union-attr]
     return _said(outcome, f"Merged “{a.title}” into this artefact.")
 
@@ -231,7 +239,10 @@ def artefact_action(
         try:
             message, kind = HANDLERS[action](w, a, form)
         except FormProblem as exc:
-            w.flash(str(exc), "error")
+            if exc.field:
+                keep_form(w, action, {exc.field: exc.value}, {exc.field: str(exc)})
+            else:
+                w.flash(str(exc), "error")
             return redirect(w, here)
         except review_ops.NotFound:
             raise HTTPException(404, f"no artefact {artefact_id!r}") from None

@@ -10,11 +10,12 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 
 from web import views
-from web.html import render
+from web.html import refused_form, render
 from web.limits import MAX_K
 from web.state import practice
 
 router = APIRouter()
+MAX_QUERY_CHARS = 1000
 
 
 @router.get("/api/search", tags=["search"], summary="Hybrid search over the current index release")
@@ -40,7 +41,7 @@ def api_search(
 @router.get("/search", include_in_schema=False)
 def search_page(
     request: Request,
-    q: str = Query("", max_length=1000),
+    q: str = "",
     k: int = Query(10, ge=1, le=MAX_K),
     kind: str = "",
     community: str = "",
@@ -54,22 +55,31 @@ def search_page(
         if kind not in ("", "faq", "pattern") or source_kind not in ("", "transcript", "thread", "document") \
                 or status not in ("", "approved", "candidate"):  # fmt: skip
             raise HTTPException(422, "unknown filter value")
-        result = None
-        if q.strip():
-            result = views.search(
-                state.searcher(), w.store, w.user, q.strip(), k, kind=kind or None, community=community or None,
-                status=status or None, source_kind=source_kind or None,
-                since=_parse_date(since, "since"), until=_parse_date(until, "until"),
-            )  # fmt: skip
         filters = {"q": q, "k": k, "kind": kind, "community": community, "source_kind": source_kind,
                    "status": status, "since": since, "until": until}  # fmt: skip
-        return render(w, "search.html", {"result": result, "filters": filters, "facets": views.facets(w.store, w.user)})
+        dates, errors = _form_errors(q, since, until)
+        result = None
+        if q.strip() and not errors:
+            result = views.search(
+                state.searcher(), w.store, w.user, q.strip(), k, kind=kind or None, community=community or None,
+                status=status or None, source_kind=source_kind or None, since=dates["since"], until=dates["until"],
+            )  # fmt: skip
+        context = {"result": result, "filters": filters, "facets": views.facets(w.store, w.user)}
+        if errors:  # the form comes back as typed, each message beside its field
+            context["form"] = refused_form("search", filters, errors)
+        return render(w, "search.html", context, 422 if errors else 200)
 
 
-def _parse_date(value: str | None, name: str) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise HTTPException(422, f"{name}: expected a date like 2026-09-14, got {value!r}") from None
+def _form_errors(q: str, since: str, until: str) -> tuple[dict[str, date | None], dict[str, str]]:
+    """The search form's dates parsed, and what is wrong with each field (empty when nothing is)."""
+    errors: dict[str, str] = {}
+    if len(q) > MAX_QUERY_CHARS:
+        errors["q"] = f"A question is at most {MAX_QUERY_CHARS} characters; this one has {len(q)}."
+    dates: dict[str, date | None] = {}
+    for name, value in (("since", since), ("until", until)):
+        try:
+            dates[name] = date.fromisoformat(value) if value else None
+        except ValueError:
+            dates[name] = None
+            errors[name] = f"Not a date: give one like 2026-09-14 (got {value[:40]!r})."
+    return dates, errors

@@ -18,17 +18,25 @@
   function queue() {
     var rows = Array.prototype.slice.call(document.querySelectorAll("#queue tbody tr.row"));
     if (!rows.length) return null;
-    var idx = Math.max(0, rows.findIndex(function (r) { return r.classList.contains("selected"); }));
-    function select(i) {
+    var fromServer = rows.findIndex(function (r) { return r.classList.contains("selected"); });
+    var idx = Math.max(0, fromServer);
+    // The selected row takes the keyboard focus (rows have tabindex=-1), so a screen reader and the
+    // browser's own focus ring follow j / k, and Tab continues from the selected row's controls.
+    function select(i, focus) {
       idx = Math.max(0, Math.min(rows.length - 1, i));
-      rows.forEach(function (r, j) { r.classList.toggle("selected", j === idx); });
+      rows.forEach(function (r, j) {
+        r.classList.toggle("selected", j === idx);
+        if (j === idx) r.setAttribute("aria-current", "true"); else r.removeAttribute("aria-current");
+      });
+      if (focus) rows[idx].focus({ preventScroll: true });
       rows[idx].scrollIntoView({ block: "nearest" });
     }
-    rows.forEach(function (r, j) { r.addEventListener("click", function (ev) { if (ev.target.tagName === "TD") select(j); }); });
-    select(idx);
+    rows.forEach(function (r, j) { r.addEventListener("click", function (ev) { if (ev.target.tagName === "TD") select(j, true); }); });
+    // back from an action on a row (?at=…): the focus is where the reviewer was
+    select(idx, fromServer >= 0 && new URLSearchParams(window.location.search).has("at"));
     return {
-      j: function () { select(idx + 1); },
-      k: function () { select(idx - 1); },
+      j: function () { select(idx + 1, true); },
+      k: function () { select(idx - 1, true); },
       a: function () { submit(rows[idx].querySelector("form.approve-form")); },
       r: function () { var i = rows[idx].querySelector("form.reject-form .reason"); if (i) i.focus(); },
       o: function () { window.location.href = rows[idx].dataset.href; },
@@ -65,6 +73,7 @@
         if (s) { ev.preventDefault(); s.focus(); }
         return;
       }
+      if (ev.key === "Enter" && /^(A|BUTTON|SUMMARY)$/.test(ev.target.tagName)) return;  // Enter presses what has focus
       if (keys && Object.prototype.hasOwnProperty.call(keys, ev.key)) {
         ev.preventDefault();
         keys[ev.key]();
