@@ -214,7 +214,7 @@ def faq_worthiness(question: str, post: str, in_exchange: str | None = None) -> 
         "poll": _share(_POLL, asking, question),
         "hidden_context": 1.0 if _HIDDEN_CONTEXT.search(question) else 0.0,
         "suggestion": 1.0 if asking and all(_SUGGESTION.search(s) for s in asking) else 0.0,
-        "wordless": 0.0 if content_words(question) or content_words(post) else 1.0,
+        "wordless": 0.0 if specific_words else 1.0,  # the stored question names nothing ("which one?")
         "follow_up": _follow_up(asking, question, in_exchange) if in_exchange else 0.0,
         "leans_back": 1.0 if asking and len(asking) == len(sentences) and all(needs_antecedent(s) for s in asking) else 0.0,
         "stance": _share(_STANCE, asking, question),

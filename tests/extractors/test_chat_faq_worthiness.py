@@ -181,3 +181,9 @@ def test_a_question_addressed_by_name_to_someone_in_the_channel_is_a_follow_up()
         ("a3", "lena", "2017-01-29T09:00:00", None, _REAL),
     ])  # fmt: skip
     assert [c.question for c in _run(link_unthreaded(chat)).candidates] == [_REAL]
+
+
+def test_a_question_that_names_nothing_is_not_a_faq_whatever_follows_it() -> None:
+    """"which one? Not yours, I assume." stores "which one?": the remark after it names no problem."""
+    assert not faq_worthiness("which one?", "which one? Not yours, I assume.").keep
+    assert faq_worthiness("What is GitOps?", "What is GitOps? Not sure I get it.").keep
