@@ -41,7 +41,7 @@ class ThreadExtractor:
     #    question is led by the asker's own statements just before it
     # 8: an unaddressed chat reply answers the open question of the exchange the disentangler
     #    puts it in (extractors/disentangle.py), before the channel's latest question
-    version = "9"
+    version = "10"
     source_kinds = frozenset({SourceKind.thread})
 
     def __init__(self, embed: EmbedFn | None = None, runners_up: int = RUNNERS_UP) -> None:

@@ -211,3 +211,23 @@ def test_a_new_question_hours_later_is_not_an_answer() -> None:
     questions = {c.question: c.answer for c in _run(chat).candidates}
     assert questions.get("How do I keep the docker build cache when two layers change?", "missing") is None
     assert any(q.endswith("Is there a flag to get it back?") for q in questions)
+
+
+def test_the_askers_further_question_in_a_replied_conversation_stays_in_it() -> None:
+    """Once someone has replied, the asker's next question in that conversation ("How might I do
+    that?") is part of the same problem, not an unanswered question of its own, even when it comes
+    after other chatter and longer than the reply window after the reply."""
+    chat = _passages([
+        ("f1", "tempie", "2019-02-07T14:30:00", None, "How can a macro know at compile time which keys a game-data hash "
+                                                     "will hold, so that `magic` can define them?"),
+        ("f2", "elin", "2019-02-07T14:31:00", None, "You could have the `new-node` macro record the known keys at "
+                                                   "compile time as well as updating the hash at run time."),
+        ("f2b", "omar", "2019-02-07T14:36:00", None, "Does anyone know when the package build farm is back?"),
+        ("f3", "tempie", "2019-02-07T14:42:30", None, "How might the `new-node` macro record the known keys at compile time?"),
+        ("f4", "elin", "2019-02-07T14:45:00", None, "Use `define-syntax` to bind the keys to the data name and "
+                                                   "`syntax-local-value` in `magic` to read them back."),
+    ])  # fmt: skip
+    faqs = _run(chat).candidates
+    assert [c.question for c in faqs if "macro" in c.question] == [
+        "How can a macro know at compile time which keys a game-data hash will hold, so that `magic` can define them?"
+    ]
