@@ -56,15 +56,25 @@ def search_once(conn: http.client.HTTPConnection, query: str) -> int:
 
 
 def start_server(home: Path, port: int) -> subprocess.Popen[bytes]:
-    """`practice serve` on 127.0.0.1:port over `home`, its output discarded."""
+    """`practice serve` on 127.0.0.1:port over `home`; its stderr goes to HOME/serve.log."""
     env = {**os.environ, "PRACTICE_HOME": str(home), "PYTHONPATH": str(ROOT)}
     env.pop("PRACTICE_CONFIG", None)  # the default settings
     command = [sys.executable, "-m", "pipeline.cli", "serve", "--port", str(port), "--log-level", "warning"]
-    return subprocess.Popen(command, env=env, cwd=home, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with open(home / "serve.log", "wb") as log:
+        return subprocess.Popen(command, env=env, cwd=home, stdout=subprocess.DEVNULL, stderr=log)
+
+
+def warm_seconds(home: Path) -> float | None:
+    """The warm-up's seconds as `practice serve` reported them ("ready in N s: ..."), if it did."""
+    import re
+
+    found = re.search(r"ready in ([0-9.]+) s", (home / "serve.log").read_text(errors="replace"))
+    return float(found.group(1)) if found else None
 
 
 def first_query(home: Path, query: str, timeout: float = 300.0) -> tuple[subprocess.Popen[bytes], int, dict[str, float]]:
-    """Start the server and time its first answer: (process, port, {"to_first_answer_s", "first_query_ms"})."""
+    """Start the server and time its first answer: (process, port, {"to_first_answer_s", "first_query_ms",
+    "warm_s"}), warm_s being the part of the start the server spent loading release and model."""
     port = free_port()
     started = time.perf_counter()
     server = start_server(home, port)
@@ -83,7 +93,8 @@ def first_query(home: Path, query: str, timeout: float = 300.0) -> tuple[subproc
     if status != 200:
         server.terminate()
         raise RuntimeError(f"the first query answered {status}")
-    return server, port, {"to_first_answer_s": answered - started, "first_query_ms": (answered - t0) * 1000}
+    timings = {"to_first_answer_s": answered - started, "first_query_ms": (answered - t0) * 1000, "warm_s": warm_seconds(home)}
+    return server, port, timings
 
 
 def load(port: int, queries: list[str], clients: int, per_client: int) -> dict[str, Any]:

@@ -47,9 +47,17 @@ def ratio(value: float, baseline: float) -> float:
 def _num(x: float | None, unit: str = "") -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "-"
+    if unit == "cosine":
+        return f"{x:.4f}"
     if unit == "share" or abs(x) < 10:
         return f"{x:.3g}" if abs(x) >= 1 or unit == "share" else f"{x:.3f}"
     return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.1f}"
+
+
+def _ratio(x: float | None) -> str:
+    if x is None or math.isnan(x):
+        return "-"
+    return f"{x:.2f}" if x < 10 else f"{x:.1f}"
 
 
 def format_table(figures: list[Figure]) -> str:
@@ -63,7 +71,7 @@ def format_table(figures: list[Figure]) -> str:
         verdict = "" if f.met is None else ("  goal met" if f.met else "  goal MISSED")
         line = f"  {f.name:<46} {_num(f.value, f.unit):>9} {f.unit:<9}"
         if f.baseline is not None:
-            line += f" vs {_num(f.baseline, f.unit):>8} {f.baseline_name:<28} ratio {_num(f.ratio):>6}x"
+            line += f" vs {_num(f.baseline, f.unit):>8} {f.baseline_name:<28} ratio {_ratio(f.ratio):>6}x"
         if f.goal:
             line += f"   (goal {f.goal}){verdict}"
         if f.note:
