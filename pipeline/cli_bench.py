@@ -39,7 +39,7 @@ class Sizes:
 
 
 QUICK = Sizes(gemm_seconds=0.5, texts=64, artefacts=100_000, queries=100, per_client=5, prefect_rounds=1, prefect_full_slice=False)
-FULL = Sizes(gemm_seconds=2.0, texts=400, artefacts=100_000, queries=300, per_client=25, prefect_rounds=2, prefect_full_slice=True)
+FULL = Sizes(gemm_seconds=2.0, texts=256, artefacts=100_000, queries=300, per_client=25, prefect_rounds=2, prefect_full_slice=True)
 
 
 def _bench_modules() -> None:
