@@ -105,17 +105,28 @@ def torch_gemm_gflops(size: int = 1024, min_seconds: float = 1.0) -> float:
         return gemm_gflops(torch.matmul, a, b, min_seconds)
 
 
-def machine_gemm(size: int = 1024, min_seconds: float = 1.0) -> dict[str, float]:
-    """NumPy fp32 GEMM on all BLAS threads and on one; "rate" is the better of the two.
+def machine_gemm(size: int = 1024, min_seconds: float = 1.0, torch_rate: float | None = None) -> dict[str, float]:
+    """fp32 GEMM through NumPy on all BLAS threads and on one, and `torch_rate` (PyTorch's, measured in
+    a process of its own); "rate" is the best of them.
 
     On a shared machine a multi-threaded GEMM can fall far below a single thread (threads wait for
-    each other's time slices), so the rate the hardware gives now is the best of both.
+    each other's time slices), and libraries differ, so the rate the hardware gives now is the best.
     """
     all_threads = numpy_gemm_gflops(size, min_seconds)
     one = numpy_gemm_gflops(size, min_seconds, threads=1)
-    return {"all_threads": all_threads, "one_thread": one, "rate": max(all_threads, one)}
+    rates = {"all_threads": all_threads, "one_thread": one, **({"torch": torch_rate} if torch_rate else {})}
+    return {**rates, "rate": max(rates.values())}
 
 
 def share(achieved_flops_per_s: float, gemm_gflops_rate: float) -> float:
     """Achieved FLOP/s as a share of a GEMM rate given in GFLOP/s."""
     return achieved_flops_per_s / (gemm_gflops_rate * 1e9) if gemm_gflops_rate > 0 else float("nan")
+
+
+if __name__ == "__main__":  # `python bench/hardware.py --part torch SIZE SECONDS`: torch's rate as JSON
+    import sys
+
+    _, _, _, size, seconds = sys.argv
+    import index  # noqa: F401  (the product's OpenMP settings, as in the processes it runs)
+
+    print(json.dumps({"gflops": torch_gemm_gflops(int(size), float(seconds))}))

@@ -49,17 +49,26 @@ def _bench_modules() -> None:
         sys.path.insert(0, str(BENCH))
 
 
+def torch_gemm(sizes: Sizes) -> float:
+    """PyTorch's fp32 GEMM rate in GFLOP/s, measured in a process of its own (torch stays out of this one)."""
+    from report import child
+
+    return float(child(BENCH / "hardware.py", ["torch", "1024", str(sizes.gemm_seconds)])["gflops"])
+
+
 def gemm_figures(sizes: Sizes) -> tuple[float, list[Any]]:
-    """The machine's fp32 GEMM rate (GFLOP/s) and its figures: all BLAS threads against one."""
+    """The machine's fp32 GEMM rate (GFLOP/s, the best of NumPy and PyTorch) and its figures."""
     from hardware import machine_gemm
     from report import Figure, ratio
 
-    g = machine_gemm(1024, sizes.gemm_seconds)
-    group = "machine: fp32 GEMM (NumPy BLAS, 1024x1024, best of repeated calls)"
+    g = machine_gemm(1024, sizes.gemm_seconds, torch_gemm(sizes))
+    group = "machine: fp32 GEMM (1024x1024, best of repeated calls)"
     return g["rate"], [
-        Figure(group, "GEMM, all BLAS threads", g["all_threads"], "GFLOP/s", g["one_thread"], "one thread",
+        Figure(group, "NumPy BLAS, all threads", g["all_threads"], "GFLOP/s", g["one_thread"], "one thread",
                ratio(g["all_threads"], g["one_thread"]), note=f"{os.cpu_count()} cores"),
-        Figure(group, "GEMM rate used for shares (the better one)", g["rate"], "GFLOP/s"),
+        Figure(group, "PyTorch, own process", g["torch"], "GFLOP/s", g["all_threads"], "NumPy all threads",
+               ratio(g["torch"], g["all_threads"])),
+        Figure(group, "GEMM rate used for shares (the best)", g["rate"], "GFLOP/s"),
     ]  # fmt: skip
 
 

@@ -54,12 +54,15 @@ def test_a_figure_with_a_baseline_prints_their_ratio_and_the_goal() -> None:
     assert figure.to_json()["ratio"] == 3.0 and report.Figure("g", "n", float("nan"), "s").to_json()["value"] is None
 
 
-def test_practice_bench_quick_gemm_prints_the_rate_beside_one_thread() -> None:
+def test_practice_bench_quick_gemm_prints_the_rate_beside_one_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cli_bench, "torch_gemm", lambda sizes: 1.5)  # torch's own process: not this test's plumbing
     out = CliRunner().invoke(main, ["bench", "--quick", "--only", "gemm"])
     assert out.exit_code == 0, out.output
-    line = next(x for x in out.output.splitlines() if "GEMM, all BLAS threads" in x)
+    line = next(x for x in out.output.splitlines() if "NumPy BLAS, all threads" in x)
     assert "GFLOP/s" in line and "one thread" in line and "ratio" in line
     data = json.loads(CliRunner().invoke(main, ["bench", "--quick", "--only", "gemm", "--json"]).output)
-    gemm = data["figures"][0]
-    assert gemm["ratio"] == pytest.approx(gemm["value"] / gemm["baseline"])
-    assert data["gemm_gflops"] == max(gemm["value"], gemm["baseline"]) and data["scale"] is None
+    numpy_all, torch_rate, best = data["figures"]
+    assert numpy_all["ratio"] == pytest.approx(numpy_all["value"] / numpy_all["baseline"])
+    assert torch_rate["value"] == 1.5 and torch_rate["ratio"] == pytest.approx(1.5 / numpy_all["value"])
+    assert data["gemm_gflops"] == best["value"] == max(numpy_all["value"], numpy_all["baseline"], 1.5)
+    assert data["scale"] is None
