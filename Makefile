@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_HOME ?= .practice-demo
 
-.PHONY: install demo test bench clean postgresql axe
+.PHONY: install demo test bench bench-extra clean postgresql axe
 
 install: $(STAMP)
 
@@ -76,7 +76,12 @@ $(AXE_STAMP):
 test: install $(CHROMIUM) postgresql $(AXE_STAMP)
 	$(BIN)/python -m pytest -q
 
+# Issue 12's figures in one run, each beside its baseline (`make bench BENCH_ARGS=--quick`: a few minutes).
 bench: install
+	$(BIN)/practice bench $(BENCH_ARGS)
+
+# The other benchmarks: ingest throughput, the embedding cache and dedup, extraction, search tables, Dask.
+bench-extra: install
 	$(BIN)/python bench/ingest_throughput.py
 	$(BIN)/python bench/embed_dedup_bench.py
 	$(BIN)/python bench/embed_backends.py

@@ -28,15 +28,13 @@ from index.dedupe import DedupItem, plan_dedup
 from index.embeddings import embed_cached, shared_embedder
 from pipeline.store import SQLiteStore
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
 
 def post_texts(n: int) -> list[str]:
-    import xml.etree.ElementTree as ET
+    """Real 1,000-character posts (the sample `bench/embed_backends.py` and `practice bench` use)."""
+    from embed_backends import texts_of
 
-    posts = CORPUS / "threads/stackexchange/quantumcomputing.stackexchange.com/Posts.xml"
-    texts = [row.get("Body", "") for row in ET.parse(posts).getroot()]
-    return [t[:1000] for t in texts if t][:n]
+    return texts_of("post", n)
 
 
 def bench_embeddings(n: int) -> None:

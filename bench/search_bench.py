@@ -13,12 +13,19 @@ projected to 384-d; embedding 100k real texts would take ~7 minutes here); texts
 vocabulary. Queries: a noisy copy of a random artefact's latent vector, 3-6 of that artefact's words.
 Latencies exclude the embedding (the vectors are handed to the Searcher); the last table gives it.
 
+`default_search` (what `practice bench` runs, `--part default HOME`) publishes the synthetic
+artefacts into HOME/releases with the default settings (`[publish] index = "auto"`, the default
+`[search]` fusion) and times hybrid search there, beside the exact index as the baseline, and
+end to end with the default embedding backend on real question titles; `bench/http_load.py` then
+serves that HOME.
+
     .venv/bin/python bench/search_bench.py [--n 100000] [--queries 300] [--no-model]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 import time
@@ -88,6 +95,53 @@ def timed(searcher: Searcher, queries: list[str], **kw: object) -> np.ndarray:
     return np.array(out)
 
 
+def percentiles(ms: np.ndarray) -> dict[str, float]:
+    """p50, p99 and mean of latencies in milliseconds."""
+    return {"p50": float(np.percentile(ms, 50)), "p99": float(np.percentile(ms, 99)), "mean": float(ms.mean())}
+
+
+def default_search(home: Path, n: int, n_queries: int, real_queries: list[str]) -> dict:
+    """Publish n synthetic artefacts under `home` with the default settings and time hybrid search.
+
+    Returns the index type "auto" chose, build seconds, and p50/p99/mean ms of: the default release
+    and an exact index over the same artefacts (vectors given), and the default release with the
+    query embedded by the default backend (`real_queries`, one at a time).
+    """
+    from index.embeddings import DEFAULT_MODEL
+    from pipeline.settings import Settings
+    from pipeline.stages import releases_root, shared_service
+
+    settings = Settings()
+    payloads, vectors, texts, queries, qvecs = synthetic(n, n_queries)
+    lookup = {q: i for i, q in enumerate(queries)}
+
+    def embed(batch: list[str]) -> np.ndarray:
+        return qvecs[[lookup[q] for q in batch]]
+
+    out: dict = {"n": n, "queries": len(queries)}
+    options = settings.search.searcher_options()
+    searchers = {}
+    for name, root, index_type in (("default", releases_root(home), settings.publish.index), ("exact", home / "exact", "exact")):
+        t0 = time.perf_counter()
+        manifest = build_release(root, payloads, vectors, texts, DEFAULT_MODEL, index_type=index_type)
+        out[f"{name}_build_s"] = time.perf_counter() - t0
+        out[f"{name}_index"] = manifest.index_type
+        searchers[name] = Searcher.open(root, embed=embed, **options)
+        timed(searchers[name], queries[:10])  # warm up (first FAISS/BM25 calls allocate)
+    out["index_settings"] = searchers["default"].manifest.index_settings
+    for name, searcher in searchers.items():
+        out[name] = percentiles(timed(searcher, queries))
+    service = shared_service(settings)
+    t0 = time.perf_counter()
+    service(["warm up"])
+    out["model_load_s"] = time.perf_counter() - t0
+    out["backend"] = service.backend
+    end_to_end = Searcher.open(releases_root(home), embed=service, **options)
+    timed(end_to_end, real_queries[:5])
+    out["end_to_end"] = percentiles(timed(end_to_end, real_queries))
+    return out
+
+
 def row(label: str, ms: np.ndarray) -> str:
     return f"{label:34}{np.percentile(ms, 50):9.2f}{np.percentile(ms, 99):9.2f}{ms.mean():9.2f}"
 
@@ -97,7 +151,13 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=100_000)
     ap.add_argument("--queries", type=int, default=300)
     ap.add_argument("--no-model", action="store_true", help="skip timing the query embedding")
+    ap.add_argument("--part", nargs="+", help="(practice bench) default HOME: `default_search` as JSON")
     args = ap.parse_args()
+    if args.part:
+        from embed_backends import texts_of
+
+        print(json.dumps(default_search(Path(args.part[1]), args.n, args.queries, texts_of("short", args.queries))))
+        return
     start = time.perf_counter()
 
     t0 = time.perf_counter()

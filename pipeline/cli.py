@@ -276,6 +276,7 @@ def _clip(text: str, n: int) -> str:
 
 
 def _register_subcommands() -> None:
+    from pipeline.cli_bench import bench_command
     from pipeline.cli_eval import eval_group
     from pipeline.cli_eval_disentangle import disentangle_command
     from pipeline.cli_eval_duplicates import duplicates_command
@@ -294,7 +295,7 @@ def _register_subcommands() -> None:
     eval_group.add_command(duplicates_command)
     eval_group.add_command(disentangle_command)
     eval_group.add_command(floor_command)
-    front = [search, review_group, users_group, serve_command, deploy, mcp_command, pull_group]
+    front = [search, review_group, users_group, serve_command, deploy, mcp_command, pull_group, bench_command]
     for command in [*COMMANDS, *OPS_COMMANDS, *front]:
         main.add_command(command)
     main.add_command(eval_group)

@@ -32,6 +32,8 @@ def test_warm_opens_the_release_and_embeds_before_any_query(tmp_path: Path) -> N
     searcher = state._searcher
     state.searcher()  # the first reader gets the warmed one, not a new open
     assert state._searcher is searcher
+    # the visibility values every API query filters by were computed during the warm-up
+    assert "visibilities" in vars(searcher)
 
 
 def test_warm_without_a_release_still_loads_the_model(tmp_path: Path) -> None:

@@ -22,6 +22,58 @@ from pipeline.users import User, can_see
 from web.auth import Need, Sessions, Web, api_request, html_request
 
 
+class QueryBatcher:
+    """Query texts that arrive while the model is busy go into its next call together.
+
+    With concurrent readers, one model call per query runs them side by side (threads fighting
+    over the cores) or queued one by one; one call for every waiting query costs little more than
+    a single one (short texts: the per-call overhead dominates), so throughput grows with the queue.
+    """
+
+    def __init__(self, embed: Callable[[list[str]], np.ndarray]) -> None:
+        self._embed = embed
+        self._running = threading.Lock()  # one model call at a time
+        self._queue_lock = threading.Lock()
+        self._queue: list[_Ask] = []
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        """Vectors for `texts` (in order), computed in one call with whatever else is waiting."""
+        if not texts:
+            return self._embed([])
+        ask = _Ask(list(texts))
+        with self._queue_lock:
+            self._queue.append(ask)
+        with self._running:
+            if not ask.done:  # nobody took it into their call while we waited: take the queue
+                with self._queue_lock:
+                    batch, self._queue = self._queue, []
+                _embed_batch(self._embed, batch)
+        if ask.error is not None:
+            raise ask.error
+        return ask.vectors  # type: ignore[return-value]
+
+
+class _Ask:
+    def __init__(self, texts: list[str]) -> None:
+        self.texts = texts
+        self.vectors: np.ndarray | None = None
+        self.error: BaseException | None = None
+        self.done = False
+
+
+def _embed_batch(embed: Callable[[list[str]], np.ndarray], batch: list[_Ask]) -> None:
+    try:
+        vectors = embed([t for ask in batch for t in ask.texts])
+    except Exception as exc:  # every asker in the batch gets the error, not only the one who ran it
+        for ask in batch:
+            ask.error, ask.done = exc, True
+        return
+    start = 0
+    for ask in batch:
+        ask.vectors, ask.done = vectors[start : start + len(ask.texts)], True
+        start += len(ask.texts)
+
+
 class PracticeWeb:
     """Per-process state of the server: where the data lives, the searcher, the sessions."""
 
@@ -41,6 +93,7 @@ class PracticeWeb:
         self.sessions = Sessions()
         self.templates: Any = None  # set by create_app
         self._searcher: Any = None
+        self._query_embed: QueryBatcher | None = None  # readers' queries, batched while the model is busy
         self._lock = threading.Lock()
         self._release_rows: dict[str, list[tuple[str, str, str]]] = {}  # release id -> (visibility, kind, status)
 
@@ -80,7 +133,9 @@ class PracticeWeb:
         started = time.perf_counter()
         searcher = self.searcher()
         if searcher is not None:
-            searcher.search("warm up", k=1)
+            # The path a reader's query takes, visibility filter included: its list of values is
+            # computed over every payload on first use (0.1 s at 100k artefacts), not per request.
+            searcher.search("warm up", k=1, visibility=searcher.visibilities)
         else:
             self.embedder()[0](["warm up"])
         return time.perf_counter() - started
@@ -95,8 +150,9 @@ class PracticeWeb:
             return None
         with self._lock:
             if self._searcher is None or self._searcher.path != path:
-                embed = self._embed if self._embed is not None else self.embedder()[0]
-                self._searcher = Searcher.open(self.releases, embed=embed, **self.settings.search.searcher_options())
+                if self._query_embed is None:
+                    self._query_embed = QueryBatcher(self._embed if self._embed is not None else self.embedder()[0])
+                self._searcher = Searcher.open(self.releases, embed=self._query_embed, **self.settings.search.searcher_options())
             return self._searcher
 
     def api(self, request: Request, need: Need = None) -> AbstractContextManager[tuple[Any, User | None]]:
@@ -196,4 +252,4 @@ def practice(request: Request) -> PracticeWeb:
     return request.app.state.practice  # type: ignore[no-any-return]
 
 
-__all__ = ["PracticeWeb", "practice"]
+__all__ = ["PracticeWeb", "QueryBatcher", "practice"]

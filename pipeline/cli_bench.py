@@ -1,0 +1,212 @@
+"""`practice bench`: every benchmark figure of issue 12 in one run, each beside its baseline as a ratio.
+
+The measurements live in `bench/` (a source checkout's; this module only picks sizes, runs them and
+prints): the machine's fp32 GEMM rate (bench/hardware.py), embeddings against plain
+`SentenceTransformer.encode` with their share of that rate (bench/embed_backends.py), search at 100k
+artefacts in-process (bench/search_bench.py) and over HTTP (bench/http_load.py), Prefect's overhead
+(bench/prefect_overhead.py) and, when present, the 100k-message `practice run` (bench/scale_run.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+GROUPS = ("gemm", "embed", "search", "http", "prefect", "scale")
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How much each group measures: `--quick` (a few minutes) or the full run."""
+
+    gemm_seconds: float
+    texts: int
+    artefacts: int
+    queries: int
+    per_client: int
+    prefect_rounds: int
+    prefect_full_slice: bool
+
+
+QUICK = Sizes(gemm_seconds=0.5, texts=64, artefacts=100_000, queries=100, per_client=5, prefect_rounds=1, prefect_full_slice=False)
+FULL = Sizes(gemm_seconds=2.0, texts=256, artefacts=100_000, queries=300, per_client=25, prefect_rounds=2, prefect_full_slice=True)
+
+
+def _bench_modules() -> None:
+    if not (BENCH / "report.py").exists():
+        raise click.ClickException(f"practice bench runs from a source checkout: {BENCH} is missing")
+    if str(BENCH) not in sys.path:
+        sys.path.insert(0, str(BENCH))
+
+
+def torch_gemm(sizes: Sizes) -> float:
+    """PyTorch's fp32 GEMM rate in GFLOP/s, measured in a process of its own (torch stays out of this one)."""
+    from report import child
+
+    return float(child(BENCH / "hardware.py", ["torch", "1024", str(sizes.gemm_seconds)])["gflops"])
+
+
+def gemm_figures(sizes: Sizes) -> tuple[float, list[Any]]:
+    """The machine's fp32 GEMM rate (GFLOP/s, the best of NumPy and PyTorch) and its figures."""
+    from hardware import machine_gemm
+    from report import Figure, ratio
+
+    g = machine_gemm(1024, sizes.gemm_seconds, torch_gemm(sizes))
+    group = "machine: fp32 GEMM (1024x1024, best of repeated calls)"
+    return g["rate"], [
+        Figure(group, "NumPy BLAS, all threads", g["all_threads"], "GFLOP/s", g["one_thread"], "one thread",
+               ratio(g["all_threads"], g["one_thread"]), note=f"{os.cpu_count()} cores"),
+        Figure(group, "PyTorch, own process", g["torch"], "GFLOP/s", g["all_threads"], "NumPy all threads",
+               ratio(g["torch"], g["all_threads"])),
+        Figure(group, "GEMM rate used for shares (the best)", g["rate"], "GFLOP/s"),
+    ]  # fmt: skip
+
+
+def search_figures(home: Path, sizes: Sizes) -> tuple[list[Any], list[str]]:
+    """In-process hybrid search at `sizes.artefacts` published under `home`; also the real questions used."""
+    from embed_backends import texts_of
+    from report import Figure, child, ratio
+
+    args = ["default", str(home), "--n", str(sizes.artefacts), "--queries", str(sizes.queries)]
+    s = child(BENCH / "search_bench.py", args)
+    group = (f"search: {s['n']:,} artefacts, default settings (index \"auto\" chose {s['default_index']}), "
+             f"{s['queries']} queries, k=10")  # fmt: skip
+    d, e, full = s["default"], s["exact"], s["end_to_end"]
+    figures = [
+        Figure(group, "hybrid p50, query vector given", d["p50"], "ms", e["p50"], "exact index", ratio(d["p50"], e["p50"])),
+        Figure(group, "hybrid p99, query vector given", d["p99"], "ms", e["p99"], "exact index", ratio(d["p99"], e["p99"]),
+               "≤ 20 ms", d["p99"] <= 20),
+        Figure(group, f"hybrid p99 incl. query embedding ({s['backend']})", full["p99"], "ms", d["p99"], "vector given",
+               ratio(full["p99"], d["p99"]), "≤ 20 ms", full["p99"] <= 20, f"p50 {full['p50']:.1f} ms"),
+        Figure(group, "release build (publish) time", s["default_build_s"], "s", s["exact_build_s"], "exact index build",
+               ratio(s["default_build_s"], s["exact_build_s"]), note=str(s["index_settings"])),
+    ]  # fmt: skip
+    return figures, texts_of("short", max(sizes.queries, 100))
+
+
+def http_figures(home: Path, queries: list[str], sizes: Sizes) -> list[Any]:
+    """`practice serve` over `home`: start-up to first answer, then 1 and 20 concurrent clients."""
+    from http_load import serve_figures
+    from report import Figure, ratio
+
+    h = serve_figures(home, queries, 20, sizes.per_client)
+    alone, crowd = h["alone"], h["concurrent"]
+    group = f"HTTP: practice serve on loopback, GET /api/search ({crowd['requests']} requests from 20 clients)"
+    return [
+        Figure(group, "process start to first answered query", h["to_first_answer_s"], "s", goal="≤ 1 s",
+               met=h["to_first_answer_s"] <= 1, note=f"of which warm-up (release + model) {h['warm_s']} s; the rest: imports and uvicorn start"),
+        Figure(group, "first query once listening (after warm-up)", h["first_query_ms"], "ms", alone["p50"],
+               "one client p50", ratio(h["first_query_ms"], alone["p50"]), "≤ 1 s", h["first_query_ms"] <= 1000),
+        Figure(group, "20 concurrent clients p99", crowd["p99"], "ms", alone["p99"], "one client p99",
+               ratio(crowd["p99"], alone["p99"]), "≤ 100 ms", crowd["p99"] <= 100, f"p50 {crowd['p50']:.0f} ms"),
+        Figure(group, "20 concurrent clients errors", crowd["errors"], "errors", goal="0", met=crowd["errors"] == 0,
+               note="; ".join(crowd["first_errors"])),
+        Figure(group, "20 concurrent clients throughput", crowd["per_s"], "req/s", alone["per_s"], "one client",
+               ratio(crowd["per_s"], alone["per_s"])),
+    ]  # fmt: skip
+
+
+def prefect_figures(sizes: Sizes) -> list[Any]:
+    """The same small run as plain calls and as the `practice-run` flow."""
+    from index.embed_export import corpus_root
+
+    from prefect_overhead import FULL_SLICE, QUICK_SLICE, overhead
+    from report import Figure, ratio
+
+    rel = FULL_SLICE if sizes.prefect_full_slice else QUICK_SLICE
+    o = overhead([str(corpus_root() / p) for p in rel], sizes.prefect_rounds)
+    group = f"Prefect: {' + '.join(Path(p).name for p in rel)} ({o['plain']['artefacts']} artefacts), best of {o['rounds']}"
+    stages = ratio(o["flow"]["stages_s"], o["plain"]["stages_s"])
+    process = ratio(o["process_flow_s"], o["process_plain_s"])
+    return [
+        Figure(group, "stages as the Prefect flow", o["flow"]["stages_s"], "s", o["plain"]["stages_s"], "plain calls",
+               stages, "≤ 1.05x", stages <= 1.05),
+        Figure(group, "whole process, practice run", o["process_flow_s"], "s", o["process_plain_s"], "plain calls process",
+               process, "≤ 1.05x", process <= 1.05,
+               f"Prefect import {o['flow']['import_s']:.1f} s, ephemeral server start {o['flow']['server_s']:.1f} s"),
+    ]  # fmt: skip
+
+
+def scale_run(quick: bool) -> dict[str, Any] | None:
+    """bench/scale_run.py (the 100k-message `practice run`, another bench's) when it exists: its output."""
+    script = BENCH / "scale_run.py"
+    if not script.exists():
+        return None
+    env = {**os.environ, "PYTHONPATH": str(BENCH.parent)}
+    done = subprocess.run([sys.executable, str(script), *(["--quick"] if quick else [])], env=env, capture_output=True, text=True)
+    return {"command": f"python bench/scale_run.py{' --quick' if quick else ''}", "returncode": done.returncode,
+            "output": done.stdout.strip(), "error": done.stderr.strip()[-2000:] if done.returncode else ""}  # fmt: skip
+
+
+def run_bench(groups: tuple[str, ...], sizes: Sizes, quick: bool, echo: Any = None) -> dict[str, Any]:
+    """Run the chosen groups in order; `echo(text)` is called with each group's table as it finishes."""
+    _bench_modules()
+    from report import format_table
+
+    say = echo or (lambda text: None)
+    started, load_start = time.perf_counter(), os.getloadavg()
+    figures: list[Any] = []
+
+    def add(new: list[Any]) -> None:
+        figures.extend(new)
+        say(format_table(new) + "\n")
+
+    gemm, gemm_figs = gemm_figures(sizes)  # always: the shares need it
+    if "gemm" in groups:
+        add(gemm_figs)
+    if "embed" in groups:
+        from embed_backends import embedding_figures
+
+        add(embedding_figures(sizes.texts, ["torch", "onnx-int8"], gemm))
+    if "search" in groups or "http" in groups:
+        with tempfile.TemporaryDirectory(prefix="bench-search-") as tmp:
+            found, queries = search_figures(Path(tmp), sizes)
+            add(found)
+            if "http" in groups:
+                add(http_figures(Path(tmp), queries, sizes))
+    if "prefect" in groups:
+        add(prefect_figures(sizes))
+    scale = scale_run(quick) if "scale" in groups else None
+    if scale is not None:
+        say(f"scale ({scale['command']}, exit {scale['returncode']}):\n{scale['output']}\n{scale['error']}".rstrip() + "\n")
+    return {
+        "quick": quick, "groups": list(groups), "seconds": time.perf_counter() - started,
+        "load_average": {"start": load_start[0], "end": os.getloadavg()[0]}, "cores": os.cpu_count(),
+        "gemm_gflops": gemm, "figures": [f.to_json() for f in figures], "scale": scale,
+    }  # fmt: skip
+
+
+@click.command("bench")
+@click.option("--quick", is_flag=True, help="Smaller samples (a few minutes instead of ~15).")
+@click.option("--only", multiple=True, type=click.Choice(GROUPS), help="Only these groups (repeatable) [default: all].")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON (nothing else on stdout).")
+def bench_command(quick: bool, only: tuple[str, ...], as_json: bool) -> None:
+    """Measure issue 12's figures in one run, each beside its baseline as a ratio.
+
+    The machine's fp32 GEMM rate; embeddings (short questions and 1,000-character posts: onnx-int8
+    and torch against plain SentenceTransformer.encode, cosine to fp32, share of the GEMM rate);
+    search at 100k artefacts in-process and over HTTP with 20 clients; the first query after
+    `practice serve` starts; Prefect's overhead; and bench/scale_run.py when present. Reads the real
+    corpus in ../shared/corpus.
+    """
+    groups = only or GROUPS
+    echo = None if as_json else (lambda text: click.echo(text))
+    if not as_json:
+        click.echo(f"practice bench{' --quick' if quick else ''}: {', '.join(groups)} (load average {os.getloadavg()[0]:.1f}, "
+                   f"{os.cpu_count()} cores)\n")  # fmt: skip
+    result = run_bench(groups, QUICK if quick else FULL, quick, echo)
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+        return
+    load = result["load_average"]
+    click.echo(f"total {result['seconds']:.0f} s; load average {load['start']:.1f} at start, {load['end']:.1f} at the end")
