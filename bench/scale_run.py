@@ -150,18 +150,21 @@ def summary(report: dict) -> dict:
 
 
 def run(messages: int, code: Path = ROOT, second: bool = True, verbatim: bool = False, files: int = 12,
-        keep: Path | None = None, timeout: float = 4 * 3600) -> dict:  # fmt: skip
-    """Build the chat of `messages` messages, `practice run` it (twice unless `second` is False); the figures."""
+        keep: Path | None = None, timeout: float = 4 * 3600, backend: str | None = None) -> dict:  # fmt: skip
+    """Build the chat of `messages` messages, `practice run` it (twice unless `second` is False); the figures.
+
+    `backend` sets `[embeddings] backend` (left out: the configuration's default)."""
     work = Path(tempfile.mkdtemp(prefix="scale-run-")) if keep is None else keep
     try:
         per_file = -(-100_000 // files)  # fixed per file: a slice is a prefix of the 100k chat
         paths = write_chat(work / "chat", chat_messages(messages, real_threads(), verbatim), per_file)
         home = work / "home"
         home.mkdir(parents=True, exist_ok=True)
-        (home / "practice.toml").write_text(f'[[sources]]\npath = "{work / "chat"}"\ncommunity = "racket"\n')
+        embeddings = f'\n[embeddings]\nbackend = "{backend}"\n' if backend else ""
+        (home / "practice.toml").write_text(f'[[sources]]\npath = "{work / "chat"}"\ncommunity = "racket"\n{embeddings}')
         first = practice_run(home, code, timeout)
         result = {
-            "messages": messages, "files": len(paths), "code": str(code), "verbatim": verbatim,
+            "messages": messages, "files": len(paths), "code": str(code), "verbatim": verbatim, "backend": backend or "default",
             "first_s": first["seconds"], "first_cpu_s": first["cpu_s"], "first_peak_rss_mb": first["peak_rss_mb"], "first": summary(first["report"]),
         }  # fmt: skip
         if second:
@@ -183,10 +186,11 @@ def main() -> None:
     ap.add_argument("--no-second", action="store_true", help="skip the second, unchanged run")
     ap.add_argument("--verbatim", action="store_true", help="repeat texts word for word (no copy tag)")
     ap.add_argument("--files", type=int, default=12, help="files the 100k chat is split into (default 12)")
+    ap.add_argument("--backend", help="[embeddings] backend for the run (default: the configuration's default)")
     ap.add_argument("--keep", type=Path, help="work folder to keep (chat and PRACTICE_HOME)")
     ap.add_argument("--baseline", type=float, help="old code's seconds for the same messages, for the ratio")
     args = ap.parse_args()
-    res = run(args.messages, args.code.resolve(), not args.no_second, args.verbatim, args.files, args.keep)
+    res = run(args.messages, args.code.resolve(), not args.no_second, args.verbatim, args.files, args.keep, backend=args.backend)
     if args.baseline:
         res["speedup_vs_baseline"] = round(args.baseline / res["first_s"], 2)
     print(json.dumps(res, indent=2))
