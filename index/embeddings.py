@@ -66,16 +66,19 @@ class Embedder:
             return np.zeros((0, self.dimension), dtype=np.float32)
         # sentence-transformers sorts each call by length internally, so one call over all
         # texts pads far less than many small calls; the calls here only cap long texts' batches.
-        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        out: np.ndarray | None = None
         for batch in self._batches(texts):
-            out[batch] = self.model.encode(
+            vectors = self.model.encode(
                 [texts[i] for i in batch],
                 batch_size=len(batch),
                 normalize_embeddings=True,
                 convert_to_numpy=True,
                 show_progress_bar=False,
             )
-        return out
+            if out is None:
+                out = np.empty((len(texts), vectors.shape[1]), dtype=np.float32)
+            out[batch] = vectors
+        return out  # type: ignore[return-value]
 
     def _batches(self, texts: list[str]) -> list[list[int]]:
         limit = int(getattr(self.model, "max_seq_length", None) or 512)
