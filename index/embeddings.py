@@ -18,6 +18,9 @@ import pipeline.config  # noqa: F401  (offline environment: no hub look-ups)
 from pipeline.faults import crash_point
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+ATTENTION_BUDGET = 64 * 128 * 128  # texts × tokens² per torch batch: 64 texts of 128 tokens
+CHARS_PER_TOKEN = 3  # a low estimate (code and URLs split finely): widths are over-, never underestimated
+MIN_BATCH = 8
 
 
 def resolve_model_path(name: str) -> str:
@@ -62,15 +65,43 @@ class Embedder:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         # sentence-transformers sorts each call by length internally, so one call over all
-        # texts pads far less than many small calls.
-        vectors = self.model.encode(
-            texts,
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
-        return np.asarray(vectors, dtype=np.float32)
+        # texts pads far less than many small calls; the calls here only cap long texts' batches.
+        out: np.ndarray | None = None
+        for batch in self._batches(texts):
+            vectors = self.model.encode(
+                [texts[i] for i in batch],
+                batch_size=len(batch),
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+            if out is None:
+                out = np.empty((len(texts), vectors.shape[1]), dtype=np.float32)
+            out[batch] = vectors
+        return out  # type: ignore[return-value]
+
+    def _batches(self, texts: list[str]) -> list[list[int]]:
+        limit = int(getattr(self.model, "max_seq_length", None) or 512)
+        return attention_batches([len(t) for t in texts], self.batch_size, limit)
+
+
+def attention_batches(char_lengths: list[int], max_batch: int, max_tokens: int) -> list[list[int]]:
+    """Indices longest first, in batches of at most `max_batch` whose attention fits a budget.
+
+    A batch's attention holds batch × heads × width² floats: 64 texts at the model's 256-token
+    limit took ~480 MB more than the loaded model here, so long texts go in smaller batches
+    (batch × width² ≤ 64 × 128², the width estimated from characters, at most `max_tokens`)
+    and the peak stays flat whatever the texts.
+    """
+    order = sorted(range(len(char_lengths)), key=lambda i: -char_lengths[i])
+    batches: list[list[int]] = []
+    start = 0
+    while start < len(order):
+        width = min(max_tokens, char_lengths[order[start]] // CHARS_PER_TOKEN + 2)  # padded to the longest
+        size = max(MIN_BATCH, min(max_batch, ATTENTION_BUDGET // max(1, width * width)))
+        batches.append(order[start : start + size])
+        start += size
+    return batches
 
 
 _shared: dict[tuple[str, str], Any] = {}

@@ -79,7 +79,7 @@ def run_check(store: Store, releases_root: Path, include_candidates: bool = Fals
     """Every check over the store and the current release (`include_candidates`: the publish
     setting, used when there is no release yet to say it)."""
     sources = store.list_sources()
-    counts = {s.id: len(store.passages(s.id)) for s in sources}  # one source at a time
+    counts = {s.id: store.count_passages(s.id) for s in sources}  # counted in the store, never loaded
     candidates = store.candidates()
     artefacts = store.artefacts()
     passages = _cited(

@@ -69,8 +69,8 @@ class Store(Protocol):
     def passages(self, source_id: str | None = None) -> list[Passage]:
         """Passages of one source (or all), in source and reading order."""
 
-    def count_passages(self) -> int:
-        """How many passages are stored."""
+    def count_passages(self, source_id: str | None = None) -> int:
+        """How many passages are stored (of one source, or in all)."""
 
     def passages_in_range(self, source_id: str, first_seq: int, last_seq: int) -> list[Passage]:
         """The passages of one source between two positions (inclusive), in order."""

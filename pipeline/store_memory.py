@@ -101,8 +101,10 @@ class MemoryStore(ArtefactRetry, Reentrant):
             ordered = sorted(self.passages_, key=lambda sid: self.sources[sid].uri)
             return [_copy(p) for sid in ordered for p in self.passages_[sid]]
 
-    def count_passages(self) -> int:
+    def count_passages(self, source_id: str | None = None) -> int:
         with self._lock:
+            if source_id is not None:
+                return len(self.passages_.get(source_id, []))
             return sum(len(ps) for ps in self.passages_.values())
 
     def passages_in_range(self, source_id: str, first_seq: int, last_seq: int) -> list[Passage]:

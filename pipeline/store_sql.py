@@ -115,7 +115,9 @@ class SQLStore(SQLBase):
             rows = self._exec("SELECT * FROM passages WHERE source_id = ? ORDER BY seq", (source_id,)).fetchall()
         return [row_to_passage(r) for r in rows]
 
-    def count_passages(self) -> int:
+    def count_passages(self, source_id: str | None = None) -> int:
+        if source_id is not None:
+            return int(self._exec("SELECT COUNT(*) FROM passages WHERE source_id = ?", (source_id,)).fetchone()[0])
         return int(self._exec("SELECT COUNT(*) FROM passages").fetchone()[0])
 
     def passages_in_range(self, source_id: str, first_seq: int, last_seq: int) -> list[Passage]:

@@ -11,6 +11,7 @@ The stop list is general English plus the social words of help requests ("hi", "
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 __all__ = [
     "STOP_WORDS",
@@ -60,6 +61,7 @@ def words(text: str) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=1 << 16)  # a pure function of one word, asked for the same words all run long
 def stem(word: str) -> str:
     """A light suffix stemmer that makes the forms of one word meet: packages / package →
     packag, policies → policy, creating / created / create → creat, boxes → box.
@@ -85,7 +87,14 @@ def stem(word: str) -> str:
 
 def content_words(text: str) -> list[str]:
     """Stemmed words of `text` without stop words or one-letter words (order and repeats kept)."""
-    return [stem(w) for w in words(text) if w not in STOP_WORDS and len(w) > 1]
+    return list(_content_words(text))
+
+
+# Extraction reads a source twice (a dry run learns what to embed: pipeline/extract_prefetch.py)
+# and dedup compares the same texts again: the words of a recent text are kept, not re-split.
+@lru_cache(maxsize=1 << 14)
+def _content_words(text: str) -> tuple[str, ...]:
+    return tuple(stem(w) for w in words(text) if w not in STOP_WORDS and len(w) > 1)
 
 
 # --------------------------------------------------------------------------- question marks

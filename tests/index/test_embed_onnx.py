@@ -75,3 +75,11 @@ def test_int8_vectors_stay_close_to_fp32_on_real_texts(corpus: Path) -> None:
     cos = (fp32 * int8).sum(axis=1)
     assert cos.mean() >= 1 - GUARD_TOLERANCE, cos.mean()
     assert cos.min() >= 0.95, cos.min()
+
+
+def test_with_an_attention_budget_long_texts_go_in_smaller_batches() -> None:
+    lengths = [256] * 20 + [32] * 100
+    batches = length_buckets(lengths, max_batch=64, attention_budget=64 * 128 * 128)
+    assert sorted(i for b in batches for i in b) == list(range(120))
+    # 64 x 128² / 256² = 16 texts of 256 tokens a batch; the short ones 64 at a time
+    assert [len(b) for b in batches] == [16, 4, 64, 36]

@@ -6,6 +6,7 @@ import numpy as np
 
 from extractors.threads import ThreadExtractor
 from index.embed_service import EmbeddingService, Recorder, cached_vectors
+from index.embeddings import attention_batches
 from pipeline.extract_prefetch import PrefetchingExtractor, prefetching
 from pipeline.store_memory import MemoryStore
 from tests.extractors.test_threads_extractor import FLAKY, OPEN, SOURCE, _thread, fake_embed
@@ -82,3 +83,13 @@ def test_prefetch_embeds_every_thread_of_a_source_in_one_call_with_the_same_resu
     unbatched = CountingEncoder()
     ThreadExtractor(embed=EmbeddingService(unbatched, MemoryStore())).run(SOURCE, passages)
     assert len(unbatched.calls) > 1  # what the prefetch saves: one call per thread
+
+
+def test_long_texts_are_embedded_in_smaller_batches_and_every_text_once() -> None:
+    # 20 texts of 2,000 characters (past the 256-token limit) among 100 short ones, interleaved
+    lengths = [2000 if i % 6 == 0 else 100 for i in range(120)]
+    batches = attention_batches(lengths, max_batch=64, max_tokens=256)
+    assert sorted(i for b in batches for i in b) == list(range(120))
+    # 64 x 128² tokens² of attention a batch: 16 texts at 256 tokens, the short ones 64 at a time
+    assert [len(b) for b in batches] == [16, 16, 64, 24]
+    assert all(lengths[i] == 2000 for i in batches[0]) and lengths[batches[1][3]] == 2000

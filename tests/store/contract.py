@@ -64,6 +64,13 @@ class Sources:
         assert [p.text for p in store.passages()] == ["3"]
         assert store.candidates(source_id=a.id) == [] and store.extracted_hash(a.id, "threads") is None
 
+    def test_passages_are_counted_per_source(self, store: Store) -> None:
+        a, b = source("/c/a.vtt"), source("/c/b.vtt")
+        store.save_source(a, passages(a.id, ["1", "2"]))
+        store.save_source(b, passages(b.id, ["3"]))
+        assert (store.count_passages(a.id), store.count_passages(b.id), store.count_passages("nothing")) == (2, 1, 0)
+        assert store.count_passages() == 3
+
 
 class Passages:
     def test_new_passages_replace_the_old_ones(self, store: Store) -> None:
