@@ -30,6 +30,7 @@ or Q&A posts (which carry a subject or title) are unchanged.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -43,8 +44,9 @@ __all__ = ["LEAD_IN_WINDOW", "MENTION_WINDOW", "QUIET_WINDOW", "REPLY_WINDOW", "
 MENTION_WINDOW = timedelta(hours=12)
 #: An unaddressed reply answers the latest question only if it follows it closely.
 REPLY_WINDOW = timedelta(minutes=10)
-#: In a quiet channel, the first reply after a question answers it even hours later.
-QUIET_WINDOW = timedelta(hours=24)
+#: In a quiet channel, the first reply after a question answers it even hours later (as long as
+#: the question is kept open at all: `MENTION_WINDOW`).
+QUIET_WINDOW = MENTION_WINDOW
 #: …and shares at least this many content words with it: one ("machine") happens by chance.
 QUIET_SHARED_WORDS = 2
 #: A reply that asks back but explains in at least this many words of statements answers.
@@ -94,7 +96,7 @@ def _addresses_someone(text: str) -> bool:
     return bool(re.match(r"^\s*<?@\w", text))  # "@jane", or Slack's "<@jane>"
 
 
-def _addresses_other(text: str, author: str | None, participants: set[str] = frozenset()) -> bool:  # type: ignore[assignment]
+def _addresses_other(text: str, author: str | None, participants: Collection[str] = ()) -> bool:
     """The message opens by addressing someone other than its author (a self-mention, which
     some chat exports put in front of a message, addresses nobody): "@jane …", or "jane: …"
     when jane has spoken in the channel (`participants`, lower-cased names)."""
