@@ -214,8 +214,9 @@ def _target(p: Passage, at: datetime, questions: list[_Open], followed: _Open | 
     # The asker going on in the conversation the disentangler puts the message in, once someone
     # has replied there: a further question of theirs is part of the same problem ("How might I
     # do that?"), and its answers belong to it.
-    if followed is not None and followed.root.author == p.author and followed.replied and any(q is followed for q in questions):
-        return followed
+    if followed is not None and followed.root.author == p.author and followed.replied:
+        if any(q is followed for q in questions):
+            return followed
     # The asker following up on a question someone answered ("thanks, that did it").
     for q in reversed(questions):
         if q.root.author == p.author:

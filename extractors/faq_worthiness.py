@@ -8,9 +8,10 @@ someone said earlier ("How does X break @jane's convention?"), suggestions phras
 ("have you tried X?") and, in chat, clarifications inside an exchange ("Do you mean `syntax`?")
 are not. Nor is a question that asks someone for their stance or commitment ("do you think…?",
 "Will the government commit to…?", "When will the minister…?"): it is debate, and its answer is
-a position, not knowledge a community keeps. Each thread gets a handful of features, each a number with a fixed meaning; the score
-is their weighted sum and the thread is a FAQ candidate when the score is at least 0. The
-features and the score are returned, so the decision can be logged and tested.
+a position, not knowledge a community keeps. Each thread gets a handful of features, each a
+number with a fixed meaning; the score is their weighted sum and the thread is a FAQ candidate
+when the score is at least 0. The features and the score are returned, so the decision can be
+logged and tested.
 
 The weights are set by reasoning (a strong "not a FAQ" cue outweighs a plain question; a
 specific technical question outweighs a weak cue), not fitted to labels.

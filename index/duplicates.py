@@ -29,7 +29,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pipeline.text import asks as _asks
-from pipeline.text import content_words, is_generic_question, leans_on_previous, needs_antecedent, split_sentences, without_opener
+from pipeline.text import (
+    content_words,
+    is_generic_question,
+    leans_on_previous,
+    needs_antecedent,
+    split_sentences,
+    without_opener,
+)
 from pipeline.text_clean import clean_question
 
 __all__ = [
