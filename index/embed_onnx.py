@@ -80,6 +80,22 @@ def length_buckets(
     return batches
 
 
+def session_options(threads: int | None = None) -> Any:
+    """ONNX Runtime session options: `threads` intra-op threads (None: one per core), no spinning.
+
+    ORT's own thread pool busy-waits between runs by default (OMP_WAIT_POLICY does not reach it),
+    taking cores from the other threads of a loaded machine; idle threads sleep instead.
+    """
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    if threads:
+        options.intra_op_num_threads = threads
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.add_session_config_entry("session.inter_op.allow_spinning", "0")
+    return options
+
+
 class OnnxEmbedder:
     """Encodes texts with an ONNX model file; same contract as `index.embeddings.Embedder`."""
 
@@ -98,9 +114,7 @@ class OnnxEmbedder:
         self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self.tokenizer.enable_truncation(limit)
         self.tokenizer.no_padding()
-        options = ort.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = threads
+        options = session_options(threads)
         self.session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
         self._inputs = {i.name for i in self.session.get_inputs()}
         self._dimension = int(json.loads((model_dir / "1_Pooling" / "config.json").read_text())["word_embedding_dimension"])

@@ -60,6 +60,9 @@ class Store(Protocol):
     def list_sources(self) -> list[Source]:
         """Every source, in URI order."""
 
+    def sources_by_id(self, ids: Iterable[str]) -> dict[str, Source]:
+        """The sources with the given ids (missing ids are left out)."""
+
     def save_source(self, source: Source, passages: list[Passage] | None = None) -> None:
         """Insert or update a source; when `passages` is given they replace its old ones, atomically."""
 

@@ -75,6 +75,10 @@ class MemoryStore(ArtefactRetry, Reentrant):
         with self._lock:
             return [_copy(s) for s in sorted(self.sources.values(), key=lambda s: s.uri)]
 
+    def sources_by_id(self, ids: Iterable[str]) -> dict[str, Source]:
+        with self._lock:
+            return {i: _copy(self.sources[i]) for i in dict.fromkeys(ids) if i in self.sources}
+
     def save_source(self, source: Source, passages: list[Passage] | None = None) -> None:
         with self._transaction():
             if any(s.uri == source.uri and s.id != source.id for s in self.sources.values()):

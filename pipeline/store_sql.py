@@ -70,6 +70,14 @@ class SQLStore(SQLBase):
     def list_sources(self) -> list[Source]:
         return [row_to_source(r) for r in self._exec("SELECT * FROM sources ORDER BY uri").fetchall()]
 
+    def sources_by_id(self, ids: Iterable[str]) -> dict[str, Source]:
+        found: dict[str, Source] = {}
+        for chunk in chunks(ids):
+            for row in self._exec(f"SELECT * FROM sources WHERE id IN ({marks(len(chunk))})", chunk).fetchall():
+                s = row_to_source(row)
+                found[s.id] = s
+        return found
+
     def save_source(self, source: Source, passages: list[Passage] | None = None) -> None:
         with self._transaction():
             values = source_to_row(source)

@@ -514,3 +514,26 @@ def test_web_review_flow_queue_bulk_and_dashboard(world: World) -> None:
         assert d.count("<svg") >= 5 and "Review throughput" in d
         assert "approve" in d  # throughput legend
         assert c.get("/audit").status_code == 200
+
+
+def test_search_reads_only_the_rows_its_hits_need(template: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A search reads the cited sources and the hits' artefacts in one query each, not every
+    source and one artefact per hit (issue 12: per-request work in the server's search)."""
+    from pipeline.store_sqlite import SQLiteStore
+
+    calls: dict[str, int] = {"list_sources": 0, "get_artefact": 0}
+    for name in calls:
+        real = getattr(SQLiteStore, name)
+
+        def counted(self: Any, *args: Any, _name: str = name, _real: Any = real) -> Any:
+            calls[_name] += 1
+            return _real(self, *args)
+
+        monkeypatch.setattr(SQLiteStore, name, counted)
+    with client_for(template) as c:
+        for role in ("anonymous", "admin"):
+            r = c.get("/api/search", params={"q": "quarantine flaky integration tests", "k": 10}, headers=auth(template, role))
+            assert r.status_code == 200
+            cited = [cit for hit in r.json()["hits"] for cit in hit["citations"]]
+            assert cited and all(cit["source"] for cit in cited)  # the citations still name their sources
+    assert calls == {"list_sources": 0, "get_artefact": 0}

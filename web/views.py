@@ -142,11 +142,14 @@ def search(searcher: Any, store: Any, user: User | None, q: str, k: int, **filte
         return {"query": q, "release": None, "hits": [], "message": "no index release yet: publish one first"}
     allowed = [v for v in searcher.visibilities if can_see(user, v)]
     hits = searcher.search(q, k=k, visibility=allowed, **filters) if allowed else []
+    # Only the rows these hits need, read now (not cached: an artefact's or a source's visibility
+    # may narrow in the store while the release stays current, and must apply at once).
     passages = store.passages_by_id(c["passage_id"] for h in hits for c in h.payload.get("citations", []))
-    sources = sources_by_id(store)
+    sources = store.sources_by_id(p.source_id for p in passages.values())
+    artefacts = store.versioned_artefacts([h.id for h in hits])
     out = []
     for h in hits:
-        current = store.get_artefact(h.id)
+        current = artefacts[h.id][0] if h.id in artefacts else None
         if current is not None and not review_ops.visible(current, user):
             continue  # visibility narrowed since the release was built
         hit = h.to_dict()

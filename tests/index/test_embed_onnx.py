@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.embed_onnx import Pooling, length_buckets, pool
+from index.embed_onnx import Pooling, length_buckets, pool, session_options
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -83,3 +83,11 @@ def test_with_an_attention_budget_long_texts_go_in_smaller_batches() -> None:
     assert sorted(i for b in batches for i in b) == list(range(120))
     # 64 x 128² / 256² = 16 texts of 256 tokens a batch; the short ones 64 at a time
     assert [len(b) for b in batches] == [16, 4, 64, 36]
+
+
+def test_session_threads_sleep_instead_of_spinning_between_runs() -> None:
+    # ORT spins by default (config key unset); on a loaded 2-core machine spinning steals cores.
+    options = session_options(threads=2)
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    assert options.get_session_config_entry("session.inter_op.allow_spinning") == "0"
+    assert options.intra_op_num_threads == 2

@@ -45,6 +45,13 @@ class Sources:
         assert [s.uri for s in store.list_sources()] == ["/c/B.vtt", "/c/a.vtt", "/c/z.vtt"]  # byte order
         assert store.get_source("/nowhere") is None
 
+    def test_sources_by_id_returns_only_the_asked_ones(self, store: Store) -> None:
+        a, b, c = source("/c/a.vtt"), source("/c/b.vtt", visibility="sre"), source("/c/c.vtt")
+        for s in (a, b, c):
+            store.save_source(s)
+        assert store.sources_by_id([b.id, "missing", a.id, b.id]) == {a.id: a, b.id: b}
+        assert store.sources_by_id([]) == {}
+
     def test_saving_the_source_alone_keeps_its_passages(self, store: Store) -> None:
         src = source()
         store.save_source(src, passages(src.id, ["a", "d"]))
