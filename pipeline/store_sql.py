@@ -71,12 +71,14 @@ class SQLStore(SQLBase):
         return [row_to_source(r) for r in self._exec("SELECT * FROM sources ORDER BY uri").fetchall()]
 
     def sources_by_id(self, ids: Iterable[str]) -> dict[str, Source]:
-        found: dict[str, Source] = {}
+        return {s.id: s for s in map(row_to_source, self._rows_by_id("sources", ids))}
+
+    def _rows_by_id(self, table: str, ids: Iterable[str]) -> list[Any]:
+        """Every row of `table` whose id is in `ids`, asked in chunks the driver accepts."""
+        rows: list[Any] = []
         for chunk in chunks(ids):
-            for row in self._exec(f"SELECT * FROM sources WHERE id IN ({marks(len(chunk))})", chunk).fetchall():
-                s = row_to_source(row)
-                found[s.id] = s
-        return found
+            rows += self._exec(f"SELECT * FROM {table} WHERE id IN ({marks(len(chunk))})", chunk).fetchall()
+        return rows
 
     def save_source(self, source: Source, passages: list[Passage] | None = None) -> None:
         with self._transaction():
@@ -143,12 +145,7 @@ class SQLStore(SQLBase):
         return [row_to_passage(r) for r in rows]
 
     def passages_by_id(self, ids: Iterable[str]) -> dict[str, Passage]:
-        found: dict[str, Passage] = {}
-        for chunk in chunks(ids):
-            for row in self._exec(f"SELECT * FROM passages WHERE id IN ({marks(len(chunk))})", chunk).fetchall():
-                p = row_to_passage(row)
-                found[p.id] = p
-        return found
+        return {p.id: p for p in map(row_to_passage, self._rows_by_id("passages", ids))}
 
     # -- candidates ---------------------------------------------------------------------------
 

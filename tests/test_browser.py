@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from pathlib import Path
 
@@ -55,6 +55,20 @@ def _prepare_demo_home(home: Path) -> str:
     finally:
         store.close()
     return token
+
+
+def served_home(build: Callable[[Path], str]) -> Any:
+    """An autouse, module-scoped fixture for another browser module: the `server` fixture it reuses
+    serves a home that `build(home) -> reviewer token` prepares instead of the demo corpus (autouse,
+    so it is in place before `server` builds its home)."""
+
+    @pytest.fixture(scope="module", autouse=True)
+    def _served_home() -> Iterator[None]:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(sys.modules[__name__], "_prepare_demo_home", build)
+            yield
+
+    return _served_home
 
 
 # The home each running server serves, by base URL (for fixtures that add to it, such as admin_token).

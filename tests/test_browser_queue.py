@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -60,12 +59,7 @@ def _home_with_230(home: Path) -> str:
     return token
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _with_230_artefacts() -> Iterator[None]:
-    """Autouse, so it runs before the reused `server` fixture builds its home."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(tb, "_prepare_demo_home", _home_with_230)
-        yield
+_with_230_artefacts = tb.served_home(_home_with_230)  # the reused `server` fixture serves this home
 
 
 @pytest.mark.parametrize("size", sorted(VIEWPORTS))

@@ -11,7 +11,6 @@ test-artifacts/search-*.png.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -50,12 +49,7 @@ def _home_with_three_conversations(home: Path) -> str:
     return token
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _with_three_conversations() -> Iterator[None]:
-    """Autouse, so it runs before the reused `server` fixture builds its home."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(tb, "_prepare_demo_home", _home_with_three_conversations)
-        yield
+_with_three_conversations = tb.served_home(_home_with_three_conversations)  # the reused `server` fixture serves this home
 
 
 @pytest.mark.parametrize("size", list(VIEWPORTS))
