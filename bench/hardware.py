@@ -96,12 +96,16 @@ def numpy_gemm_gflops(size: int = 1024, min_seconds: float = 1.0, threads: int |
         return gemm_gflops(np.matmul, a, b, min_seconds)
 
 
-def torch_gemm_gflops(size: int = 1024, min_seconds: float = 1.0) -> float:
-    """fp32 square matrix multiply rate through PyTorch on the CPU, in GFLOP/s (imports torch)."""
+def torch_gemm_gflops(size: int = 1024, min_seconds: float = 1.0, dtype: str = "fp32") -> float:
+    """Square matrix multiply rate through PyTorch on the CPU, in GFLOP/s (imports torch).
+
+    `dtype` "bf16" is the rate the torch-bf16 embedding backend is read against (on CPUs with AMX
+    or AVX-512 BF16 several times fp32's; emulated, and slower, elsewhere)."""
     import torch
 
+    kind = {"fp32": torch.float32, "bf16": torch.bfloat16}[dtype]
     with torch.inference_mode():
-        a, b = torch.randn(size, size), torch.randn(size, size)
+        a, b = torch.randn(size, size, dtype=kind), torch.randn(size, size, dtype=kind)
         return gemm_gflops(torch.matmul, a, b, min_seconds)
 
 
@@ -123,10 +127,10 @@ def share(achieved_flops_per_s: float, gemm_gflops_rate: float) -> float:
     return achieved_flops_per_s / (gemm_gflops_rate * 1e9) if gemm_gflops_rate > 0 else float("nan")
 
 
-if __name__ == "__main__":  # `python bench/hardware.py --part torch SIZE SECONDS`: torch's rate as JSON
+if __name__ == "__main__":  # `python bench/hardware.py --part torch SIZE SECONDS [bf16]`: torch's rate as JSON
     import sys
 
-    _, _, _, size, seconds = sys.argv
+    _, _, _, size, seconds, *dtype = sys.argv
     import index  # noqa: F401  (the product's OpenMP settings, as in the processes it runs)
 
-    print(json.dumps({"gflops": torch_gemm_gflops(int(size), float(seconds))}))
+    print(json.dumps({"gflops": torch_gemm_gflops(int(size), float(seconds), *dtype)}))

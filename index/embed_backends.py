@@ -1,4 +1,5 @@
-"""Which embedding backend encodes: "torch" (sentence-transformers, fp32) or "onnx-int8" (ONNX Runtime).
+"""Which embedding backend encodes: "torch" (sentence-transformers, fp32), "torch-bf16" (the same model with
+its matrix products in bfloat16) or "onnx-int8" (ONNX Runtime).
 
 `[embeddings] backend` in practice.toml (or $PRACTICE_EMBEDDING_BACKEND) picks one; "auto" takes the
 default recorded when the export was built (the fastest backend that passed the quality guard, see
@@ -21,8 +22,9 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 TORCH = "torch"
+TORCH_BF16 = "torch-bf16"
 ONNX_INT8 = "onnx-int8"
-BACKENDS = (TORCH, ONNX_INT8)
+BACKENDS = (TORCH, TORCH_BF16, ONNX_INT8)
 AUTO = "auto"
 
 
@@ -81,10 +83,10 @@ def resolve_backend(model_name: str, backend: str | None = None) -> str:
 def load_encoder(model_name: str, backend: str | None = None) -> Encoder:
     """An encoder for the model on the resolved backend (the onnx one never imports torch)."""
     name = resolve_backend(model_name, backend)
-    if name == TORCH:
+    if name in (TORCH, TORCH_BF16):
         from index.embeddings import Embedder
 
-        return Embedder(model_name)
+        return Embedder(model_name, bf16=name == TORCH_BF16)
     from index.embed_export import export_dir
     from index.embed_onnx import OnnxEmbedder
     from index.embeddings import resolve_model_path

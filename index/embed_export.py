@@ -1,4 +1,4 @@
-"""Build the quantised backends of the bundled model, once, and choose the default by a quality guard.
+"""Build the faster backends of the bundled model, once, and choose the default by a quality guard.
 
 Run as its own step (`python -m index.embed_export`, also done by `make install` and, when missing,
 by the first process that asks for the "auto" backend, in a subprocess): it imports torch, which the
@@ -6,10 +6,10 @@ onnx backend itself never does. Nothing is downloaded: the model is exported fro
 
 Steps: export the transformer to ONNX fp32 (token states out; pooling stays in numpy), quantise its
 weights dynamically to int8 with onnxruntime.quantization, then embed a fixed sample of real corpus
-texts with fp32 torch and with each quantised backend, and run the search dev sets with each. A backend
-passes the guard when its mean cosine to the fp32 vectors is ≥ 1 - GUARD_TOLERANCE, its minimum ≥
-MIN_COSINE, and its NDCG@10 (dense only and default hybrid) on every dev set is within GUARD_TOLERANCE
-of torch's; the default is the fastest backend that passes and beats torch, else torch, with the
+texts with fp32 torch and with each candidate (torch-bf16, which needs no file, and each quantised
+export), and run the search dev sets with each. A backend passes the guard when its mean cosine to
+the fp32 vectors is ≥ 1 - GUARD_TOLERANCE, its minimum ≥ MIN_COSINE, and its NDCG@10 (dense only and
+default hybrid) on every dev set is at least RETRIEVAL_SHARE of torch's (issue 12: ≥ 99.5 % of fp32); the default is the fastest backend that passes and beats torch, else torch, with the
 reason recorded in the manifest and logged.
 """
 
@@ -33,8 +33,10 @@ GUARD_TOLERANCE = 0.01
 #: whatever the variant tried (per-channel, reduce-range, FFN outputs kept fp32), so "within 0.01" for
 #: the minimum would always fall back to torch; the retrieval figures decide instead (see README).
 MIN_COSINE = 0.95
+#: Each dev-set NDCG@10 must keep this share of fp32 torch's.
+RETRIEVAL_SHARE = 0.995
 GUARD_TEXTS = 300  # per kind: short questions, chat messages, ~128-token posts
-EXPORT_VERSION = "2"  # bump when the export or the guard changes: old caches are rebuilt
+EXPORT_VERSION = "3"  # bump when the export or the guard changes: old caches are rebuilt
 
 
 def model_cache_root() -> Path:
@@ -145,12 +147,20 @@ def retrieval_figures(encode, sets: list) -> dict[str, dict[str, float]]:  # typ
 
 
 def _retrieval_ok(ours: dict, fp32: dict) -> bool:
-    return all(ours[s][m] >= fp32[s][m] - GUARD_TOLERANCE for s in fp32 for m in ("dense", "hybrid"))
+    return all(ours[s][m] >= RETRIEVAL_SHARE * fp32[s][m] for s in fp32 for m in ("dense", "hybrid"))
+
+
+def candidate_encoders(model_dir: Path, model_name: str, files: dict[str, Path]) -> dict:
+    """The backends the guard weighs against fp32 torch: torch-bf16 (no file) and each exported file."""
+    from index.embed_onnx import OnnxEmbedder
+    from index.embeddings import Embedder
+
+    return {"torch-bf16": lambda: Embedder(str(model_dir), bf16=True),
+            **{b: (lambda b=b, p=p: OnnxEmbedder(p, model_dir, model_name, b)) for b, p in files.items()}}  # fmt: skip
 
 
 def run_guard(model_dir: Path, model_name: str, files: dict[str, Path], corpus: Path) -> dict:
     """Per backend: cosine to fp32 torch (mean, min, per kind), dev-set retrieval, texts/s; and torch's own."""
-    from index.embed_onnx import OnnxEmbedder
     from index.embeddings import Embedder
 
     texts, sets = guard_texts(corpus), dev_sets(corpus)
@@ -160,8 +170,8 @@ def run_guard(model_dir: Path, model_name: str, files: dict[str, Path], corpus: 
     fp32_retrieval = retrieval_figures(torch_encoder.encode, sets)
     report: dict = {"texts": {k: len(v) for k, v in texts.items()},
                     "torch": {"texts_per_s": round(torch_rate, 1), "retrieval": fp32_retrieval}}  # fmt: skip
-    for backend, path in files.items():
-        encoder = OnnxEmbedder(path, model_dir, model_name, backend)
+    for backend, make in candidate_encoders(model_dir, model_name, files).items():
+        encoder = make()
         vectors, rate = _timed(encoder.encode, everything)
         cos = (vectors * torch_vectors).sum(axis=1)
         entry = {"texts_per_s": round(rate, 1), "mean_cos": round(float(cos.mean()), 5), "min_cos": round(float(cos.min()), 5)}
@@ -185,8 +195,8 @@ def choose_default(report: dict) -> tuple[str, str]:
             k: {"mean_cos": v["mean_cos"], "min_cos": v["min_cos"], "retrieval": v["retrieval"]}
             for k, v in report.items() if "passed" in v
         }  # fmt: skip
-        return "torch", (f"no quantised backend passed the guard (mean cosine ≥ {1 - GUARD_TOLERANCE}, min ≥ {MIN_COSINE}, "
-                         f"dev-set NDCG@10 within {GUARD_TOLERANCE} of torch {report['torch']['retrieval']}): {failed}")
+        return "torch", (f"no faster backend passed the guard (mean cosine ≥ {1 - GUARD_TOLERANCE}, min ≥ {MIN_COSINE}, "
+                         f"dev-set NDCG@10 ≥ {RETRIEVAL_SHARE} of torch's {report['torch']['retrieval']}): {failed}")
     rate, best = max(passed)
     if rate <= report["torch"]["texts_per_s"]:
         return "torch", f"{best} passed but is not faster than torch ({rate} vs {report['torch']['texts_per_s']} texts/s)"

@@ -33,14 +33,20 @@ def resolve_model_path(name: str) -> str:
 
 
 class Embedder:
-    """Encodes texts to L2-normalised float32 vectors (inner product = cosine): the torch backend."""
+    """Encodes texts to L2-normalised float32 vectors (inner product = cosine): the torch backends.
 
-    backend = "torch"
+    `bf16=True` is the "torch-bf16" backend: the linear layers' weights are kept in bfloat16 and
+    the forward pass runs under CPU autocast, so the matrix products run in bf16 (on CPUs with
+    AMX or AVX-512 BF16, several times the fp32 rate) while layer norms, softmax and pooling stay
+    fp32 (autocast's fp32 list). Weights cast once at load, not per batch as plain autocast does.
+    """
 
-    def __init__(self, model: str | None = None, batch_size: int = 64, device: str = "cpu") -> None:
+    def __init__(self, model: str | None = None, batch_size: int = 64, device: str = "cpu", bf16: bool = False) -> None:
         self.model_name = model or os.environ.get("PRACTICE_EMBEDDING_MODEL", DEFAULT_MODEL)
         self.batch_size = batch_size
         self.device = device
+        self.bf16 = bf16
+        self.backend = "torch-bf16" if bf16 else "torch"
         self._model: Any = None
         self._lock = threading.Lock()
 
@@ -52,7 +58,10 @@ class Embedder:
                 if self._model is None:
                     from sentence_transformers import SentenceTransformer
 
-                    self._model = SentenceTransformer(resolve_model_path(self.model_name), device=self.device)
+                    model = SentenceTransformer(resolve_model_path(self.model_name), device=self.device)
+                    if self.bf16:
+                        _linear_to_bf16(model)
+                    self._model = model
         return self._model
 
     @property
@@ -67,22 +76,45 @@ class Embedder:
         # sentence-transformers sorts each call by length internally, so one call over all
         # texts pads far less than many small calls; the calls here only cap long texts' batches.
         out: np.ndarray | None = None
-        for batch in self._batches(texts):
-            vectors = self.model.encode(
-                [texts[i] for i in batch],
-                batch_size=len(batch),
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
-            if out is None:
-                out = np.empty((len(texts), vectors.shape[1]), dtype=np.float32)
-            out[batch] = vectors
+        with _autocast(self.bf16, self.device):
+            for batch in self._batches(texts):
+                vectors = self.model.encode(
+                    [texts[i] for i in batch],
+                    batch_size=len(batch),
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
+                if out is None:
+                    out = np.empty((len(texts), vectors.shape[1]), dtype=np.float32)
+                out[batch] = vectors
+        if self.bf16:  # unit length in fp32, whatever precision the last ops ran in
+            out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)  # type: ignore[operator]
         return out  # type: ignore[return-value]
 
     def _batches(self, texts: list[str]) -> list[list[int]]:
         limit = int(getattr(self.model, "max_seq_length", None) or 512)
         return attention_batches([len(t) for t in texts], self.batch_size, limit)
+
+
+def _linear_to_bf16(model: Any) -> None:
+    """Keep every linear layer's weights in bfloat16 (the embedding table and norms stay fp32)."""
+    import torch
+
+    for module in model.modules():
+        if isinstance(module, torch.nn.Linear):
+            module.to(torch.bfloat16)
+
+
+def _autocast(bf16: bool, device: str) -> Any:
+    """CPU autocast to bfloat16 for the bf16 backend; a no-op context otherwise."""
+    import contextlib
+
+    if not bf16:
+        return contextlib.nullcontext()
+    import torch
+
+    return torch.autocast(device_type=device, dtype=torch.bfloat16)
 
 
 def attention_batches(char_lengths: list[int], max_batch: int, max_tokens: int) -> list[list[int]]:

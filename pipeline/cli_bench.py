@@ -49,26 +49,29 @@ def _bench_modules() -> None:
         sys.path.insert(0, str(BENCH))
 
 
-def torch_gemm(sizes: Sizes) -> float:
-    """PyTorch's fp32 GEMM rate in GFLOP/s, measured in a process of its own (torch stays out of this one)."""
+def torch_gemm(sizes: Sizes, dtype: str = "fp32") -> float:
+    """PyTorch's GEMM rate in GFLOP/s, measured in a process of its own (torch stays out of this one)."""
     from report import child
 
-    return float(child(BENCH / "hardware.py", ["torch", "1024", str(sizes.gemm_seconds)])["gflops"])
+    return float(child(BENCH / "hardware.py", ["torch", "1024", str(sizes.gemm_seconds), dtype])["gflops"])
 
 
-def gemm_figures(sizes: Sizes) -> tuple[float, list[Any]]:
-    """The machine's fp32 GEMM rate (GFLOP/s, the best of NumPy and PyTorch) and its figures."""
+def gemm_figures(sizes: Sizes) -> tuple[float, float, list[Any]]:
+    """The machine's fp32 GEMM rate (GFLOP/s, the best of NumPy and PyTorch), PyTorch's bf16 rate, and their figures."""
     from hardware import machine_gemm
     from report import Figure, ratio
 
     g = machine_gemm(1024, sizes.gemm_seconds, torch_gemm(sizes))
+    bf16 = torch_gemm(sizes, "bf16")
     group = "machine: fp32 GEMM (1024x1024, best of repeated calls)"
-    return g["rate"], [
+    return g["rate"], bf16, [
         Figure(group, "NumPy BLAS, all threads", g["all_threads"], "GFLOP/s", g["one_thread"], "one thread",
                ratio(g["all_threads"], g["one_thread"]), note=f"{os.cpu_count()} cores"),
         Figure(group, "PyTorch, own process", g["torch"], "GFLOP/s", g["all_threads"], "NumPy all threads",
                ratio(g["torch"], g["all_threads"])),
         Figure(group, "GEMM rate used for shares (the best)", g["rate"], "GFLOP/s"),
+        Figure(group, "PyTorch bf16, own process (torch-bf16's limit)", bf16, "GFLOP/s", g["rate"], "fp32 GEMM rate",
+               ratio(bf16, g["rate"])),
     ]  # fmt: skip
 
 
@@ -161,13 +164,13 @@ def run_bench(groups: tuple[str, ...], sizes: Sizes, quick: bool, echo: Any = No
         figures.extend(new)
         say(format_table(new) + "\n")
 
-    gemm, gemm_figs = gemm_figures(sizes)  # always: the shares need it
+    gemm, bf16, gemm_figs = gemm_figures(sizes)  # always: the shares need it
     if "gemm" in groups:
         add(gemm_figs)
     if "embed" in groups:
         from embed_backends import embedding_figures
 
-        add(embedding_figures(sizes.texts, ["torch", "onnx-int8"], gemm))
+        add(embedding_figures(sizes.texts, ["torch", "torch-bf16", "onnx-int8"], gemm, bf16_gflops=bf16))
     if "search" in groups or "http" in groups:
         with tempfile.TemporaryDirectory(prefix="bench-search-") as tmp:
             found, queries = search_figures(Path(tmp), sizes)
@@ -182,7 +185,7 @@ def run_bench(groups: tuple[str, ...], sizes: Sizes, quick: bool, echo: Any = No
     return {
         "quick": quick, "groups": list(groups), "seconds": time.perf_counter() - started,
         "load_average": {"start": load_start[0], "end": os.getloadavg()[0]}, "cores": os.cpu_count(),
-        "gemm_gflops": gemm, "figures": [f.to_json() for f in figures], "scale": scale,
+        "gemm_gflops": gemm, "bf16_gemm_gflops": bf16, "figures": [f.to_json() for f in figures], "scale": scale,
     }  # fmt: skip
 
 

@@ -74,11 +74,11 @@ class SourceEntry(_Section):
 
 class EmbeddingSettings(_Section):
     model: str = "all-MiniLM-L6-v2"
-    # "torch" (fp32 sentence-transformers, the default), "onnx-int8" (3-5x faster, exported at
-    # install), or "auto": the fastest backend that passed the quality guard when the export was
-    # built (index/embed_export.py). torch stays the default while the guard keeps it: on the
-    # Stack Exchange duplicates dev set int8 loses 0.036 NDCG@10 (README, "Embedding backends").
-    backend: Literal["auto", "torch", "onnx-int8"] = "torch"
+    # "auto" (the default): the fastest backend that passed the quality guard when the export was
+    # built at install (index/embed_export.py; torch-bf16 on CPUs with fast bf16, else torch);
+    # "torch" (fp32 sentence-transformers), "torch-bf16" (matrix products in bf16), "onnx-int8"
+    # (fails the guard: on the Stack Exchange duplicates dev set int8 loses 0.036 NDCG@10).
+    backend: Literal["auto", "torch", "torch-bf16", "onnx-int8"] = "auto"
 
 
 class ExtractSettings(_Section):

@@ -55,14 +55,16 @@ def test_a_figure_with_a_baseline_prints_their_ratio_and_the_goal() -> None:
 
 
 def test_practice_bench_quick_gemm_prints_the_rate_beside_one_thread(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli_bench, "torch_gemm", lambda sizes: 1.5)  # torch's own process: not this test's plumbing
+    # torch's own process: not this test's plumbing (fp32 1.5, bf16 6.0 GFLOP/s)
+    monkeypatch.setattr(cli_bench, "torch_gemm", lambda sizes, dtype="fp32": {"fp32": 1.5, "bf16": 6.0}[dtype])
     out = CliRunner().invoke(main, ["bench", "--quick", "--only", "gemm"])
     assert out.exit_code == 0, out.output
     line = next(x for x in out.output.splitlines() if "NumPy BLAS, all threads" in x)
     assert "GFLOP/s" in line and "one thread" in line and "ratio" in line
     data = json.loads(CliRunner().invoke(main, ["bench", "--quick", "--only", "gemm", "--json"]).output)
-    numpy_all, torch_rate, best = data["figures"]
+    numpy_all, torch_rate, best, bf16 = data["figures"]
     assert numpy_all["ratio"] == pytest.approx(numpy_all["value"] / numpy_all["baseline"])
     assert torch_rate["value"] == 1.5 and torch_rate["ratio"] == pytest.approx(1.5 / numpy_all["value"])
     assert data["gemm_gflops"] == best["value"] == max(numpy_all["value"], numpy_all["baseline"], 1.5)
+    assert data["bf16_gemm_gflops"] == bf16["value"] == 6.0 and bf16["ratio"] == pytest.approx(6.0 / best["value"])
     assert data["scale"] is None

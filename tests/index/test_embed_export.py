@@ -24,7 +24,9 @@ def test_torch_stays_default_when_nothing_passed_or_nothing_is_faster() -> None:
     assert choose_default(slower)[0] == "torch"
 
 
-def test_retrieval_within_a_hundredth_of_fp32_on_every_dev_set() -> None:
-    assert _retrieval_ok({"se": {"dense": 0.761, "hybrid": 0.78}, "semeval": {"dense": 0.47, "hybrid": 0.52}}, FP32)
+def test_retrieval_keeps_99_5_percent_of_fp32_on_every_dev_set() -> None:
+    # 0.767 / 0.77 = 99.6 % passes; 0.765 / 0.77 = 99.35 % fails (the old rule, within 0.01, let it pass)
+    assert _retrieval_ok({"se": {"dense": 0.767, "hybrid": 0.78}, "semeval": {"dense": 0.47, "hybrid": 0.52}}, FP32)
+    assert not _retrieval_ok({"se": {"dense": 0.765, "hybrid": 0.78}, "semeval": {"dense": 0.47, "hybrid": 0.52}}, FP32)
     # one set a few queries lower (0.77 -> 0.737) fails, whatever the other set gained
     assert not _retrieval_ok({"se": {"dense": 0.737, "hybrid": 0.77}, "semeval": {"dense": 0.60, "hybrid": 0.60}}, FP32)
