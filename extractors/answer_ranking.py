@@ -270,6 +270,30 @@ def _prototypes(embed: Embed) -> tuple[np.ndarray, np.ndarray]:
     return pair
 
 
+@dataclass(eq=False)  # identity hashing: `_prototypes` memoises per embed function
+class PreEmbedded:
+    """An `Embed` answering from vectors computed up front; a text it lacks is embedded then."""
+
+    embed: Embed
+    table: dict[str, np.ndarray]
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        missing = list(dict.fromkeys(t for t in texts if t not in self.table))
+        if missing:
+            self.table.update(zip(missing, np.asarray(self.embed(missing), dtype=np.float32)))
+        return np.stack([self.table[t] for t in texts]) if texts else np.zeros((0, 0), dtype=np.float32)
+
+
+def pre_embedded(embed: Embed, threads: Sequence[tuple[str, Sequence[Reply]]]) -> PreEmbedded:
+    """Every text `rank_replies` will ask for these (question, replies) threads, and the prototypes,
+    embedded in one call of `embed`: a source's threads in one batch instead of one model call each."""
+    texts = [*SOCIAL_PROTOTYPES, *ANSWER_PROTOTYPES]
+    for question, replies in threads:
+        texts += embedding_texts(question, replies)
+    unique = list(dict.fromkeys(texts))
+    return PreEmbedded(embed, dict(zip(unique, np.asarray(embed(unique), dtype=np.float32))))
+
+
 def rank_replies(
     question: str,
     asker: str | None,

@@ -16,6 +16,7 @@ under the `practice_index` entry-point group:
 
 from __future__ import annotations
 
+import inspect
 from functools import lru_cache
 from typing import Any
 
@@ -70,3 +71,13 @@ def build_extractors(names: list[str] | None = None, **config: Any) -> list[Extr
     if unknown:
         raise KeyError(f"unknown extractor(s) {', '.join(unknown)}; registered: {', '.join(sorted(classes))}")
     return [classes[n](**config.get(n, {})) for n in wanted]
+
+
+def takes_embed(cls: type) -> bool:
+    """Whether an extractor class accepts an injected `embed` function."""
+    return "embed" in inspect.signature(cls.__init__).parameters
+
+
+def embed_config(classes: dict[str, type], embed: Any) -> dict[str, dict[str, Any]]:
+    """`build_extractors` config giving `embed` (the run's embedding service) to every extractor that takes it."""
+    return {name: {"embed": embed} for name, cls in classes.items() if takes_embed(cls)}

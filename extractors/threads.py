@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 
-from extractors.answer_ranking import CONTINUES, RankedReply, Reply, is_credible, rank_replies
+from extractors.answer_ranking import CONTINUES, RankedReply, Reply, is_credible, pre_embedded, rank_replies
 from extractors.base import EmbedFn, ExtractionResult
 from extractors.chat_links import link_unthreaded
 from extractors.faq_worthiness import faq_worthiness
@@ -60,6 +60,7 @@ class ThreadExtractor:
     def run(self, source: Source, passages: list[Passage]) -> ExtractionResult:
         """One candidate per thread whose opening message asks something."""
         result = ExtractionResult()
+        asking = []
         for thread in group_threads(link_unthreaded(passages)):
             root, rest = thread[0], thread[1:]
             asks = root.element_type == "question" or is_question(root.text)
@@ -71,8 +72,12 @@ class ThreadExtractor:
             if not _worth_keeping(root, question, result):
                 continue
             ids = {p.message_id: p.id for p in thread if p.message_id}
-            replies = [_as_reply(p, i, ids) for i, p in enumerate(rest, start=1)]
-            ranked = rank_replies(_post_text(root), root.author, replies, self.embed) if replies else []
+            asking.append((root, question, context, rest, [_as_reply(p, i, ids) for i, p in enumerate(rest, start=1)]))
+        # The whole source's texts in one model call, then each thread ranks from those vectors.
+        answered = [(_post_text(root), replies) for root, _, _, _, replies in asking if replies]
+        embed = pre_embedded(self.embed, answered) if answered else self.embed
+        for root, question, context, rest, replies in asking:
+            ranked = rank_replies(_post_text(root), root.author, replies, embed) if replies else []
             result.candidates.append(self._candidate(root, question, context, rest, ranked))
         return result
 

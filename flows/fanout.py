@@ -65,8 +65,7 @@ def extract_batch(sources: list[Source], settings: Settings, home: str | None) -
 
     Embeds as the sequential run does (the configured backend, one batched call per source), but
     without the store's embedding cache: workers do not write (see the module docstring)."""
-    from extractors.registry import build_extractors, extractor_classes
-    from pipeline.extract_prefetch import embed_config, prefetching
+    from extractors.registry import build_extractors, embed_config, extractor_classes
     from pipeline.stages import shared_service
 
     e = settings.extract
@@ -74,7 +73,7 @@ def extract_batch(sources: list[Source], settings: Settings, home: str | None) -
     try:
         service = shared_service(settings, None)
         config = {**embed_config(extractor_classes(), service), "llm": {"model": e.llm_model, "cache": store.cache("llm")}}
-        built = [prefetching(ex, service) for ex in build_extractors(e.extractors, **config)]
+        built = build_extractors(e.extractors, **config)
         return [r for source in sources for r in compute_source(store, source, built)]
     finally:
         store.close()

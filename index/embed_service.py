@@ -3,14 +3,12 @@
 Extraction (answer ranking), dedup, publish and search queries all embed through an
 `EmbeddingService`: repeated texts are embedded once, and with a store, vectors are kept in its
 embedding cache so a text is embedded once in its life, not once per stage, thread or run.
-`Recorder` lets a stage learn which texts a pure function will ask for (a dry run with placeholder
-vectors) so the service can embed them all in one batched call before the real run.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -105,15 +103,3 @@ def cached_vectors(
     """What dedup and publish call: through the service when given one, else `embed` keyed as torch."""
     service = embed if isinstance(embed, EmbeddingService) else EmbeddingService(_PlainEncoder(embed, model_id))
     return service.embed(texts, store)
-
-
-@dataclass(eq=False)  # identity equality: memo tables keyed (weakly) by the embed function
-class Recorder:
-    """An `EmbedFn` that records what it is asked and answers placeholder unit vectors."""
-
-    dimension: int
-    texts: list[str] = field(default_factory=list)
-
-    def __call__(self, texts: list[str]) -> np.ndarray:
-        self.texts.extend(texts)
-        return np.full((len(texts), self.dimension), 1.0 / np.sqrt(self.dimension), dtype=np.float32)

@@ -54,15 +54,13 @@ def run_extract(
     settings: Settings | None = None,
 ) -> ExtractReport:
     """Build the named extractors (default: the offline ones) and run them over the store."""
-    from extractors.registry import build_extractors, extractor_classes
-    from pipeline.extract_prefetch import embed_config, prefetching
+    from extractors.registry import build_extractors, embed_config, extractor_classes
 
     store = open_store(home)
     try:
         service = shared_service(settings or load_settings(), store)
         config = {**embed_config(extractor_classes(), service), "llm": {"model": llm_model, "cache": store.cache("llm")}}
-        extractors = [prefetching(ex, service) for ex in build_extractors(names, **config)]
-        return extract_all(store, extractors, progress)
+        return extract_all(store, build_extractors(names, **config), progress)
     finally:
         store.close()
 

@@ -90,8 +90,8 @@ def content_words(text: str) -> list[str]:
     return list(_content_words(text))
 
 
-# Extraction reads a source twice (a dry run learns what to embed: pipeline/extract_prefetch.py)
-# and dedup compares the same texts again: the words of a recent text are kept, not re-split.
+# Extraction and dedup compare the same texts again and again: the words of a recent text are
+# kept, not re-split.
 @lru_cache(maxsize=1 << 14)
 def _content_words(text: str) -> tuple[str, ...]:
     return tuple(stem(w) for w in words(text) if w not in STOP_WORDS and len(w) > 1)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from extractors.threads import ThreadExtractor
-from index.embed_service import EmbeddingService, Recorder, cached_vectors
+from extractors.answer_ranking import Reply, pre_embedded, rank_replies
+from index.embed_service import EmbeddingService, cached_vectors
 from index.embeddings import attention_batches
-from pipeline.extract_prefetch import PrefetchingExtractor, prefetching
 from pipeline.store_memory import MemoryStore
 from tests.extractors.test_threads_extractor import FLAKY, OPEN, SOURCE, _thread, fake_embed
 
@@ -54,13 +54,6 @@ def test_a_plain_function_is_cached_under_torch_as_before() -> None:
     assert cached_vectors(store, ["x y z"], fake_embed, "fake")[1] == 0
 
 
-def test_recorder_answers_unit_vectors_and_keeps_the_texts() -> None:
-    rec = Recorder(4)
-    out = rec(["a", "b"])
-    assert out.shape == (2, 4) and np.allclose(np.linalg.norm(out, axis=1), 1.0)
-    assert rec.texts == ["a", "b"]
-
-
 RETRO = _thread(
     [
         ("r1", "ana", "How do you run retrospectives for a remote team across time zones?", {}),
@@ -70,19 +63,24 @@ RETRO = _thread(
 )
 
 
-def test_prefetch_embeds_every_thread_of_a_source_in_one_call_with_the_same_result() -> None:
+def test_extraction_embeds_every_thread_of_a_source_in_one_call() -> None:
     passages = [*FLAKY, *OPEN, *RETRO]
-    plain = ThreadExtractor(embed=fake_embed).run(SOURCE, passages)
     enc = CountingEncoder()
-    service = EmbeddingService(enc, MemoryStore())
-    wrapped = prefetching(ThreadExtractor(embed=service), service)
-    assert isinstance(wrapped, PrefetchingExtractor)
-    result = wrapped.run(SOURCE, passages)
-    assert len(enc.calls) == 1  # both answered threads and the ranker's prototypes, one model call
-    assert [c.model_dump() for c in result.candidates] == [c.model_dump() for c in plain.candidates]
-    unbatched = CountingEncoder()
-    ThreadExtractor(embed=EmbeddingService(unbatched, MemoryStore())).run(SOURCE, passages)
-    assert len(unbatched.calls) > 1  # what the prefetch saves: one call per thread
+    result = ThreadExtractor(embed=EmbeddingService(enc, MemoryStore())).run(SOURCE, passages)
+    # both answered threads and the ranker's prototypes, one model call (it was one call per thread)
+    assert len(enc.calls) == 1 and len(result.candidates) >= 2
+    assert [c.model_dump() for c in result.candidates] == [c.model_dump() for c in ThreadExtractor(embed=fake_embed).run(SOURCE, passages).candidates]
+
+
+def test_pre_embedded_vectors_rank_as_embedding_each_thread_alone() -> None:
+    replies = [Reply(id="a", text="Pin the version in the lock file.", author="joe", position=1),
+               Reply(id="b", text="thanks!", author="ana", position=2)]  # fmt: skip
+    calls: list[list[str]] = []
+    table = pre_embedded(lambda t: (calls.append(t), fake_embed(t))[1], [("How do I pin a version?", replies)])
+    alone = rank_replies("How do I pin a version?", "ana", replies, fake_embed)
+    assert rank_replies("How do I pin a version?", "ana", replies, table) == alone
+    assert len(calls) == 1  # the ranker's texts and prototypes were all in the one call
+    assert np.allclose(table(["a text nobody asked for"]), fake_embed(["a text nobody asked for"]))  # a miss is embedded
 
 
 def test_long_texts_are_embedded_in_smaller_batches_and_every_text_once() -> None:
