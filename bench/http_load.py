@@ -18,7 +18,7 @@ cache's best case, reported beside, never instead).
 
 Stdlib only (http.client, threads): the client must not be what is measured.
 
-    .venv/bin/python bench/http_load.py HOME [--clients 20] [--per-client 25] [--repeat]
+    .venv/bin/python bench/http_load.py HOME [--clients 20] [--per-client 25] [--repeat] [--code CHECKOUT]
 """
 
 from __future__ import annotations
@@ -62,9 +62,10 @@ def search_once(conn: http.client.HTTPConnection, query: str) -> int:
     return response.status
 
 
-def start_server(home: Path, port: int) -> subprocess.Popen[bytes]:
-    """`practice serve` on 127.0.0.1:port over `home`; its stderr goes to HOME/serve.log."""
-    env = {**os.environ, "PRACTICE_HOME": str(home), "PYTHONPATH": str(ROOT)}
+def start_server(home: Path, port: int, code: Path = ROOT) -> subprocess.Popen[bytes]:
+    """`practice serve` on 127.0.0.1:port over `home`, running the checkout at `code` (default:
+    this one; another one measures a baseline with the same client); its stderr goes to HOME/serve.log."""
+    env = {**os.environ, "PRACTICE_HOME": str(home), "PYTHONPATH": str(code)}
     env.pop("PRACTICE_CONFIG", None)  # the default settings
     command = [sys.executable, "-m", "pipeline.cli", "serve", "--port", str(port), "--log-level", "warning"]
     with open(home / "serve.log", "wb") as log:
@@ -79,12 +80,14 @@ def warm_seconds(home: Path) -> float | None:
     return float(found.group(1)) if found else None
 
 
-def first_query(home: Path, query: str, timeout: float = 300.0) -> tuple[subprocess.Popen[bytes], int, dict[str, float]]:
+def first_query(
+    home: Path, query: str, timeout: float = 300.0, code: Path = ROOT
+) -> tuple[subprocess.Popen[bytes], int, dict[str, float]]:
     """Start the server and time its first answer: (process, port, {"to_first_answer_s", "first_query_ms",
     "warm_s"}), warm_s being the part of the start the server spent loading release and model."""
     port = free_port()
     started = time.perf_counter()
-    server = start_server(home, port)
+    server = start_server(home, port, code)
     while not _listening(port):
         if server.poll() is not None:
             raise RuntimeError(f"practice serve exited with {server.returncode} before listening")
@@ -159,7 +162,7 @@ def load(port: int, queries: list[str], clients: int, per_client: int, pid: int 
 
 
 def serve_figures(
-    home: Path, queries: list[str], clients: int = 20, per_client: int = 25, repeat: bool = False
+    home: Path, queries: list[str], clients: int = 20, per_client: int = 25, repeat: bool = False, code: Path = ROOT
 ) -> dict[str, Any]:
     """Start-up, then one client alone (the baseline), then `clients` at once, against one server;
     each request a question not asked before (`queries` needs 1 + max(20, per_client) +
@@ -169,7 +172,7 @@ def serve_figures(
     need = 1 + n_alone + clients * per_client
     if len(set(queries[:need])) < need:
         raise ValueError(f"{need} distinct queries needed, {len(set(queries[:need]))} given")
-    server, port, first = first_query(home, queries[0])
+    server, port, first = first_query(home, queries[0], code=code)
     try:
         alone = load(port, queries[1 : 1 + n_alone], 1, n_alone, server.pid)
         crowd = load(port, queries[1 + n_alone : need], clients, per_client, server.pid)
@@ -186,12 +189,13 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--per-client", type=int, default=25)
     parser.add_argument("--repeat", action="store_true", help="also the concurrent run over the same few questions")
+    parser.add_argument("--code", type=Path, default=ROOT, help="the checkout to serve (a baseline: e.g. `git worktree add`)")
     a = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     from embed_backends import texts_of
 
     queries = texts_of("short", 1 + max(20, a.per_client) + a.clients * a.per_client)
-    print(json.dumps(serve_figures(a.home, queries, a.clients, a.per_client, a.repeat), indent=2))
+    print(json.dumps(serve_figures(a.home, queries, a.clients, a.per_client, a.repeat, a.code.resolve()), indent=2))
 
 
 if __name__ == "__main__":

@@ -113,8 +113,15 @@ def http_figures(home: Path, queries: list[str], sizes: Sizes) -> list[Any]:
         Figure(group, "20 concurrent clients errors", crowd["errors"], "errors", goal="0", met=crowd["errors"] == 0,
                note="; ".join(crowd["first_errors"])),
         Figure(group, "20 concurrent clients throughput", crowd["per_s"], "req/s", alone["per_s"], "one client",
-               ratio(crowd["per_s"], alone["per_s"])),
+               ratio(crowd["per_s"], alone["per_s"]), note=_cpu_note(crowd, alone)),
     ]  # fmt: skip
+
+
+def _cpu_note(crowd: dict[str, Any], alone: dict[str, Any]) -> str:
+    """The server's CPU per request (steadier than wall time on a shared machine), where measured."""
+    if crowd.get("server_cpu_ms") is None or alone.get("server_cpu_ms") is None:
+        return ""
+    return f"server CPU {crowd['server_cpu_ms']:.1f} ms/request (one client: {alone['server_cpu_ms']:.1f}); every request a new question"
 
 
 def prefect_figures(sizes: Sizes) -> list[Any]:

@@ -31,7 +31,7 @@ def api_search(
     until: date | None = None,
 ) -> Response:
     state = practice(request)
-    with state.api(request) as (store, user):
+    with state.api(request, reader=True) as (store, user):
         result = views.search(
             state.searcher(), store, user, q, k, kind=kind, community=community, status=status,
             source_kind=source_kind, since=since, until=until,
