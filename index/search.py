@@ -202,11 +202,9 @@ class _Facets:
                 for v in p.get(key) or ():
                     table.setdefault(str(v), []).append(row)
         self.updated = np.array([_epoch(p.get("updated_at")) for p in payloads], dtype=np.float64)
-        self._cache: dict[tuple[str, tuple[str, ...]], np.ndarray | None] = {}
+        self._cache: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
 
-    def _rows_mask(self, table: dict[str, list[int]], values: list[str], key: str) -> np.ndarray | None:
-        """Rows having one of `values`, or None when that is every row (a filter that leaves all
-        rows in, as a reader's visibility list usually does, costs nothing per query)."""
+    def _rows_mask(self, table: dict[str, list[int]], values: list[str], key: str) -> np.ndarray:
         cache_key = (key, tuple(sorted(values)))
         if cache_key not in self._cache:
             mask = np.zeros(self.n, dtype=bool)
@@ -214,7 +212,7 @@ class _Facets:
                 mask[table.get(v, [])] = True
             if len(self._cache) > 256:
                 self._cache.clear()
-            self._cache[cache_key] = None if mask.all() else mask
+            self._cache[cache_key] = mask
         return self._cache[cache_key]
 
     def mask(
@@ -229,10 +227,9 @@ class _Facets:
     ) -> np.ndarray | None:
         mask: np.ndarray | None = None
 
-        def both(m: np.ndarray | None) -> None:
+        def both(m: np.ndarray) -> None:
             nonlocal mask
-            if m is not None:
-                mask = m.copy() if mask is None else (mask & m)
+            mask = m.copy() if mask is None else (mask & m)
 
         for key, value in (("kind", kind), ("status", status), ("visibility", visibility)):
             vals = _values(value)
