@@ -537,3 +537,33 @@ def test_search_reads_only_the_rows_its_hits_need(template: World, monkeypatch: 
             cited = [cit for hit in r.json()["hits"] for cit in hit["citations"]]
             assert cited and all(cit["source"] for cit in cited)  # the citations still name their sources
     assert calls == {"list_sources": 0, "get_artefact": 0}
+
+
+def test_search_keeps_a_store_per_thread_and_sees_writes_at_once(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """/api/search reuses its worker thread's store instead of opening one per request, and what
+    another connection commits meanwhile applies to the very next search (a revoked token is
+    refused); a refused request drops the kept store."""
+    from pipeline.store_sqlite import SQLiteStore
+
+    store = open_store(world.home)  # the test's own connection, opened before counting
+    opened: list[object] = []
+    real_init = SQLiteStore.__init__
+
+    def counting_init(self: SQLiteStore, path: Any) -> None:
+        opened.append(path)
+        real_init(self, path)
+
+    monkeypatch.setattr(SQLiteStore, "__init__", counting_init)
+    q = {"q": "zanzibar launch codes", "k": 5}
+    try:
+        with client_for(world) as c:
+            member = auth(world, "member")
+            assert "zanzibar launch codes" in c.get("/api/search", params=q, headers=member).json()["hits"][0]["question"]
+            assert not any("zanzibar" in h["question"] for h in c.get("/api/search", params=q).json()["hits"])
+            assert len(opened) == 1  # one store for both requests
+            revoke_user(store, "mia")
+            assert c.get("/api/search", params=q, headers=member).status_code == 401  # at once
+            assert c.get("/api/search", params=q).status_code == 200
+            assert len(opened) == 2  # the refusal dropped the kept store; the next request opened one
+    finally:
+        store.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -68,3 +69,56 @@ def test_practice_bench_quick_gemm_prints_the_rate_beside_one_thread(monkeypatch
     assert data["gemm_gflops"] == best["value"] == max(numpy_all["value"], numpy_all["baseline"], 1.5)
     assert data["bf16_gemm_gflops"] == bf16["value"] == 6.0 and bf16["ratio"] == pytest.approx(6.0 / best["value"])
     assert data["scale"] is None
+
+
+def test_http_load_asks_every_question_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The HTTP load bench never repeats a question within a run (a result cache must not be what
+    it measures), and refuses to run with too few distinct questions."""
+    import http.server
+    import os
+    import threading
+    import urllib.parse
+
+    import http_load
+
+    asked: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as the bench's clients use it
+
+        def do_GET(self) -> None:
+            asked.append(urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)["q"][0])
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    class Process:  # stands in for `practice serve`: this process, left running
+        pid = os.getpid()
+
+        def terminate(self) -> None:
+            pass
+
+        def wait(self, timeout: float | None = None) -> int:
+            return 0
+
+    def first_query(home: Path, query: str, timeout: float = 300.0, code: Path | None = None) -> tuple[Any, int, dict]:
+        asked.append(query)
+        return Process(), server.server_address[1], {"to_first_answer_s": 0.0, "first_query_ms": 0.0, "warm_s": None}
+
+    monkeypatch.setattr(http_load, "first_query", first_query)
+    queries = [f"question {i}" for i in range(1 + 20 + 3 * 4)]
+    try:
+        out = http_load.serve_figures(tmp_path, queries, clients=3, per_client=4)
+    finally:
+        server.shutdown()
+    assert sorted(asked) == sorted(queries)  # each question exactly once
+    assert (out["concurrent"]["requests"], out["concurrent"]["errors"], out["alone"]["requests"]) == (12, 0, 20)
+    with pytest.raises(ValueError, match="distinct"):
+        http_load.serve_figures(tmp_path, queries[:20] + queries[:13], clients=3, per_client=4)

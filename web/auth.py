@@ -7,7 +7,7 @@ import secrets
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -114,11 +114,11 @@ def _bearer(request: Request) -> str | None:
 
 
 @contextmanager
-def api_request(state: PracticeWeb, request: Request, need: Need = None) -> Iterator[tuple[Any, User | None]]:
-    """Open the store for one API request and authenticate its bearer token."""
+def api_request(state: PracticeWeb, request: Request, need: Need = None, reader: bool = False) -> Iterator[tuple[Any, User | None]]:
+    """Open the store for one API request and authenticate its bearer token; a `reader` (a
+    read-only request) uses its worker thread's kept store instead (`PracticeWeb.reader_store`)."""
     token = _bearer(request)
-    store = open_store(state.home)
-    try:
+    with state.reader_store() if reader else closing(open_store(state.home)) as store:
         user = None
         if token is not None:
             user = authenticate(store, token)
@@ -126,8 +126,6 @@ def api_request(state: PracticeWeb, request: Request, need: Need = None) -> Iter
                 raise unauthorized("invalid or revoked token")
         require(user, need)
         yield store, user
-    finally:
-        store.close()
 
 
 def _session(state: PracticeWeb, request: Request, csrf: str | None, check_csrf: bool) -> tuple[str, dict[str, Any], bool]:
