@@ -138,7 +138,10 @@ class EphemeralServer:
     def _start(self) -> None:
         self.port = _free_port()
         if self._fork:
-            self.process = multiprocessing.get_context("fork").Process(target=_serve, args=(self.port, _parent_death_signal()), name="prefect-server")
+            # daemon: should `stop` never run, multiprocessing terminates it at exit instead of waiting for it
+            self.process = multiprocessing.get_context("fork").Process(
+                target=_serve, args=(self.port, _parent_death_signal()), name="prefect-server", daemon=True
+            )
             self.process.start()
             return
         cmd = [sys.executable, "-m", "uvicorn", "--app-dir", _site_dir(), "--factory", SERVER_APP,
