@@ -82,16 +82,17 @@ def ingest(
     max_bytes = _max_bytes(max_mb)
     with holding_writer_lease(wait):
         if via_flow:
-            from flows.ingest import ingest_flow
-            from flows.prefect_env import tie_ephemeral_server
+            from flows.prefect_env import prefect_api
 
-            tie_ephemeral_server()  # a killed command must not leave Prefect's server behind
-            report = IngestReport.from_json(
-                ingest_flow(
-                    paths=[str(p) for p in paths], community=community, visibility=visibility, kind=kind,
-                    prune_missing=prune, max_source_bytes=max_bytes, include_bots=include_bots,
-                )  # fmt: skip
-            )
+            with prefect_api("flows.ingest"):  # Prefect's server dies with this command, even killed
+                from flows.ingest import ingest_flow
+
+                report = IngestReport.from_json(
+                    ingest_flow(
+                        paths=[str(p) for p in paths], community=community, visibility=visibility, kind=kind,
+                        prune_missing=prune, max_source_bytes=max_bytes, include_bots=include_bots,
+                    )  # fmt: skip
+                )
         else:
             options = IngestOptions.build(community, visibility, kind, max_bytes, include_bots)
             store = open_store()
@@ -185,11 +186,12 @@ def extract(names: tuple[str, ...], llm_model: str | None, via_flow: bool, wait:
     try:
         with holding_writer_lease(wait):
             if via_flow:
-                from flows.extract import extract_flow
-                from flows.prefect_env import tie_ephemeral_server
+                from flows.prefect_env import prefect_api
 
-                tie_ephemeral_server()
-                data = extract_flow(extractors=list(names) or None, llm_model=llm_model)
+                with prefect_api("flows.extract"):
+                    from flows.extract import extract_flow
+
+                    data = extract_flow(extractors=list(names) or None, llm_model=llm_model)
             else:
                 bar = _progress_bar(enabled=not as_json, desc="extracting")
                 try:

@@ -35,11 +35,11 @@ class Sizes:
     queries: int
     per_client: int
     prefect_rounds: int
-    prefect_full_slice: bool
+    prefect_messages: int
 
 
-QUICK = Sizes(gemm_seconds=0.5, texts=64, artefacts=100_000, queries=100, per_client=5, prefect_rounds=1, prefect_full_slice=False)
-FULL = Sizes(gemm_seconds=2.0, texts=256, artefacts=100_000, queries=300, per_client=25, prefect_rounds=2, prefect_full_slice=True)
+QUICK = Sizes(gemm_seconds=0.5, texts=64, artefacts=100_000, queries=100, per_client=5, prefect_rounds=1, prefect_messages=2_000)
+FULL = Sizes(gemm_seconds=2.0, texts=256, artefacts=100_000, queries=300, per_client=25, prefect_rounds=1, prefect_messages=10_000)
 
 
 def _bench_modules() -> None:
@@ -128,24 +128,22 @@ def _cpu_note(crowd: dict[str, Any], alone: dict[str, Any]) -> str:
 
 
 def prefect_figures(sizes: Sizes) -> list[Any]:
-    """The same small run as plain calls and as the `practice-run` flow."""
-    from index.embed_export import corpus_root
-
-    from prefect_overhead import FULL_SLICE, QUICK_SLICE, overhead
+    """The same run (a chat of real messages) as plain calls and as `practice run`'s flow, whole process."""
+    from prefect_overhead import overhead
     from report import Figure, ratio
 
-    rel = FULL_SLICE if sizes.prefect_full_slice else QUICK_SLICE
-    o = overhead([str(corpus_root() / p) for p in rel], sizes.prefect_rounds)
-    group = f"Prefect: {' + '.join(Path(p).name for p in rel)} ({o['plain']['artefacts']} artefacts), best of {o['rounds']}"
-    stages = ratio(o["flow"]["stages_s"], o["plain"]["stages_s"])
-    process = ratio(o["process_flow_s"], o["process_plain_s"])
-    return [
-        Figure(group, "stages as the Prefect flow", o["flow"]["stages_s"], "s", o["plain"]["stages_s"], "plain calls",
-               stages, "≤ 1.05x", stages <= 1.05),
-        Figure(group, "whole process, practice run", o["process_flow_s"], "s", o["process_plain_s"], "plain calls process",
-               process, "≤ 1.05x", process <= 1.05,
-               f"Prefect import {o['flow']['import_s']:.1f} s, ephemeral server start {o['flow']['server_s']:.1f} s"),
-    ]  # fmt: skip
+    o = overhead(sizes.prefect_messages, sizes.prefect_rounds)
+    plain = o["plain"]
+    group = (f"Prefect: {o['messages']:,}-message chat ({plain['artefacts']} artefacts), whole process, best of {o['rounds']};"
+             " baseline: Prefect starting its own server (before)")  # fmt: skip
+    figures = []
+    for home in ("fresh", "existing"):
+        new, old = o[f"flow {home}"], o[f"lazy {home}"]
+        for what, key, unit in (("CPU", "cpu_s", "CPU s"), ("wall", "process_s", "s")):
+            r, r_old = ratio(new[key], plain[key]), ratio(old[key], plain[key])
+            figures.append(Figure(group, f"{home} Prefect home, {what}", new[key], unit, plain[key], "plain calls", r,
+                                  "≤ 1.05x", r <= 1.05, f"before: {old[key]:.1f} ({r_old:.3f}x)"))  # fmt: skip
+    return figures
 
 
 def scale_run(quick: bool) -> dict[str, Any] | None:

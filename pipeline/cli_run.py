@@ -157,11 +157,12 @@ def run(
     settings = _settings(config)
     if not paths and not settings.sources:
         raise click.ClickException("nothing to read: give PATH arguments or list [[sources]] in practice.toml")
-    from flows.prefect_env import tie_ephemeral_server
-    from flows.run import run_flow
+    from flows.prefect_env import prefect_api
 
-    tie_ephemeral_server()  # a killed run must not leave Prefect's server behind (it dies with us)
-    with holding_writer_lease(wait):
+    # Prefect's server starts first and dies with us; the flow's imports run while it starts.
+    with prefect_api("flows.run"), holding_writer_lease(wait):
+        from flows.run import run_flow
+
         report = run_flow(
             paths=[str(p) for p in paths] or None, community=community, visibility=visibility,
             config=str(config) if config else None, include_candidates=include_candidates,
@@ -192,15 +193,14 @@ def schedule(cron: str | None, config: Path | None) -> None:
     settings = _settings(config)
     if not settings.sources:
         raise click.ClickException("a schedule needs [[sources]] in practice.toml")
-    from flows.prefect_env import tie_ephemeral_server
-    from flows.run import serve_scheduled
-
+    from flows.prefect_env import prefect_api
     from pipeline.settings import config_path
 
-    tie_ephemeral_server()
-
     path = config_path(config)
-    serve_scheduled(cron or settings.schedule.cron, str(path) if path else None, settings.schedule.timezone)
+    with prefect_api("flows.run"):
+        from flows.run import serve_scheduled
+
+        serve_scheduled(cron or settings.schedule.cron, str(path) if path else None, settings.schedule.timezone)
 
 
 @click.command()

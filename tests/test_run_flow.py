@@ -31,7 +31,7 @@ def test_second_run_is_free_and_removed_sources_leave_the_index(tmp_path: Path) 
     shutil.copytree(EXAMPLES / "slack", src / "slack")
     shutil.copytree(EXAMPLES / "docs", src / "docs")
     home = tmp_path / "home"
-    with prefect_test_harness():
+    with prefect_test_harness(server_startup_timeout=300):  # a loaded machine starts it slowly
         first = run_flow(paths=[str(src)], community="platform", home=str(home), include_candidates=True)
         assert first["extract"]["candidates_created"] > 20
         assert first["publish"]["published"] and first["dedupe"]["embeddings_computed"] > 0

@@ -23,6 +23,7 @@ pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVER_MARK = "prefect.server.api.server:create_app"
+SERVER_NAME = "prefect-server"
 
 
 def _env(home: Path, **extra: str) -> dict[str, str]:
@@ -58,9 +59,10 @@ def _server_children(parent: int) -> list[int]:
         if entry.name.isdigit() and (_stat(int(entry.name)) or ("", 0))[1] == parent:
             try:
                 cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                comm = (entry / "comm").read_text().strip()
             except OSError:
                 continue
-            if SERVER_MARK in cmdline:
+            if SERVER_MARK in cmdline or comm == SERVER_NAME:  # started as `uvicorn`, or forked and named
                 found.append(int(entry.name))
     return found
 

@@ -66,6 +66,6 @@ def test_a_scheduled_run_takes_the_lease_inside_the_flow(tmp_path: Path) -> None
     home = tmp_path / "home"
     store = SQLiteStore(home / "practice.sqlite3")
     store.acquire_lease(Lease("writer", "run-busy", "elsewhere", 4242, 1000.0, 4102444800.0), now=0.0)
-    with prefect_test_harness(), pytest.raises(StoreBusy, match="run run-busy on host elsewhere"):
+    with prefect_test_harness(server_startup_timeout=300), pytest.raises(StoreBusy, match="run run-busy on host elsewhere"):
         run_flow(paths=[str(DOC)], community="platform", home=str(home), lease_wait=0)
     assert store.list_sources() == []
