@@ -17,7 +17,7 @@ waited for: less sensitive than wall time to other work on a shared machine). Pe
 worker, Prefect's ephemeral server), polled every 0.2 s. The second run, over the same unchanged
 files and store, is reported as a share of the first.
 
-    .venv/bin/python bench/scale_run.py [--messages 100000] [--code PATH] [--no-second] [--keep DIR]
+    .venv/bin/python bench/scale_run.py [--messages 100000] [--code PATH] [--no-second] [--keep DIR] [--timeline FILE]
 
 `--code PATH` runs another checkout's code on the same chat (for the old-code baseline:
 `git worktree add /tmp/old-code <sha>`). `run(messages)` is the same measurement, importable.
@@ -88,29 +88,44 @@ def write_chat(folder: Path, messages: list[dict], per_file: int) -> list[Path]:
     return files
 
 
-def _tree_rss(pid: int) -> int:
+def _role(proc: object, root: int) -> str:
+    """Which process of the run's tree: main (the CLI), server (Prefect's), parse (the parse worker), other."""
+    if proc.pid == root:  # type: ignore[attr-defined]
+        return "main"
+    cmd = " ".join(proc.cmdline())  # type: ignore[attr-defined]
+    if "pipeline.parse_budget" in cmd:
+        return "parse"
+    return "server" if "prefect" in cmd or "uvicorn" in cmd else "other"
+
+
+def _tree_rss(pid: int) -> dict[str, int]:
+    """RSS bytes of the process tree under `pid`, by role (see `_role`)."""
     import psutil
 
     try:
         proc = psutil.Process(pid)
         procs = [proc, *proc.children(recursive=True)]
     except psutil.NoSuchProcess:
-        return 0
-    total = 0
+        return {}
+    rss: dict[str, int] = {}
     for p in procs:
         try:
-            total += p.memory_info().rss
-        except psutil.NoSuchProcess:
+            role = _role(p, pid)
+            rss[role] = rss.get(role, 0) + p.memory_info().rss
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
             pass
-    return total
+    return rss
 
 
-def practice_run(home: Path, code: Path, timeout: float) -> dict:
-    """One `practice run` (sources from $PRACTICE_HOME/practice.toml): wall s, peak tree RSS MB, its JSON."""
+def practice_run(home: Path, code: Path, timeout: float, timeline: Path | None = None) -> dict:
+    """One `practice run` (sources from $PRACTICE_HOME/practice.toml): wall s, peak tree RSS MB, its JSON.
+
+    Also each role's own peak (`_role`); with `timeline`, every poll's RSS by role as JSON lines
+    there (seconds since start, MB) and the run's stderr (Prefect's stage logs) beside it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "PRACTICE_"))}
     env.update({"PRACTICE_HOME": str(home), "PYTHONPATH": str(code), "PRACTICE_CONFIG": str(home / "practice.toml")})
     cmd = [sys.executable, "-m", "pipeline.cli", "run", "--json"]
-    peak = 0
+    peak, peaks, rows = 0, {}, []
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=code, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -119,7 +134,11 @@ def practice_run(home: Path, code: Path, timeout: float) -> dict:
     def poll() -> None:
         nonlocal peak
         while not done.is_set():
-            peak = max(peak, _tree_rss(proc.pid))
+            rss = _tree_rss(proc.pid)
+            peak = max(peak, sum(rss.values()))
+            for role, b in rss.items():
+                peaks[role] = max(peaks.get(role, 0), b)
+            rows.append({"t": round(time.perf_counter() - start, 1), **{r: round(b / 2**20) for r, b in rss.items()}})
             time.sleep(0.2)
 
     watcher = threading.Thread(target=poll, daemon=True)
@@ -132,10 +151,14 @@ def practice_run(home: Path, code: Path, timeout: float) -> dict:
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the tree's waited-for processes
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if timeline is not None:
+        timeline.write_text("".join(json.dumps(r) + "\n" for r in rows))
+        timeline.with_suffix(".stderr").write_text(err)
     if proc.returncode != 0:
         raise RuntimeError(f"practice run failed ({proc.returncode}): {err[-2000:]}")
     report = json.loads(out[out.index("{") :])
-    return {"seconds": round(wall, 1), "cpu_s": round(cpu, 1), "peak_rss_mb": round(peak / 2**20), "report": report}
+    return {"seconds": round(wall, 1), "cpu_s": round(cpu, 1), "peak_rss_mb": round(peak / 2**20),
+            "peak_rss_mb_by_process": {r: round(b / 2**20) for r, b in sorted(peaks.items())}, "report": report}  # fmt: skip
 
 
 def summary(report: dict) -> dict:
@@ -150,10 +173,12 @@ def summary(report: dict) -> dict:
 
 
 def run(messages: int, code: Path = ROOT, second: bool = True, verbatim: bool = False, files: int = 12,
-        keep: Path | None = None, timeout: float = 4 * 3600, backend: str | None = None) -> dict:  # fmt: skip
+        keep: Path | None = None, timeout: float = 4 * 3600, backend: str | None = None,
+        timeline: Path | None = None) -> dict:  # fmt: skip
     """Build the chat of `messages` messages, `practice run` it (twice unless `second` is False); the figures.
 
-    `backend` sets `[embeddings] backend` (left out: the configuration's default)."""
+    `backend` sets `[embeddings] backend` (left out: the configuration's default); `timeline`: the
+    first run's RSS by process over time (see `practice_run`)."""
     work = Path(tempfile.mkdtemp(prefix="scale-run-")) if keep is None else keep
     try:
         per_file = -(-100_000 // files)  # fixed per file: a slice is a prefix of the 100k chat
@@ -162,10 +187,11 @@ def run(messages: int, code: Path = ROOT, second: bool = True, verbatim: bool = 
         home.mkdir(parents=True, exist_ok=True)
         embeddings = f'\n[embeddings]\nbackend = "{backend}"\n' if backend else ""
         (home / "practice.toml").write_text(f'[[sources]]\npath = "{work / "chat"}"\ncommunity = "racket"\n{embeddings}')
-        first = practice_run(home, code, timeout)
+        first = practice_run(home, code, timeout, timeline)
         result = {
             "messages": messages, "files": len(paths), "code": str(code), "verbatim": verbatim, "backend": backend or "default",
-            "first_s": first["seconds"], "first_cpu_s": first["cpu_s"], "first_peak_rss_mb": first["peak_rss_mb"], "first": summary(first["report"]),
+            "first_s": first["seconds"], "first_cpu_s": first["cpu_s"], "first_peak_rss_mb": first["peak_rss_mb"],
+            "first_peak_rss_mb_by_process": first["peak_rss_mb_by_process"], "first": summary(first["report"]),
         }  # fmt: skip
         if second:
             again = practice_run(home, code, timeout)
@@ -188,9 +214,11 @@ def main() -> None:
     ap.add_argument("--files", type=int, default=12, help="files the 100k chat is split into (default 12)")
     ap.add_argument("--backend", help="[embeddings] backend for the run (default: the configuration's default)")
     ap.add_argument("--keep", type=Path, help="work folder to keep (chat and PRACTICE_HOME)")
+    ap.add_argument("--timeline", type=Path, help="JSON-lines file for the first run's RSS by process over time")
     ap.add_argument("--baseline", type=float, help="old code's seconds for the same messages, for the ratio")
     args = ap.parse_args()
-    res = run(args.messages, args.code.resolve(), not args.no_second, args.verbatim, args.files, args.keep, backend=args.backend)
+    res = run(args.messages, args.code.resolve(), not args.no_second, args.verbatim, args.files, args.keep, backend=args.backend,
+              timeline=args.timeline)  # fmt: skip
     if args.baseline:
         res["speedup_vs_baseline"] = round(args.baseline / res["first_s"], 2)
     print(json.dumps(res, indent=2))

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from pipeline.config import practice_home
 from pipeline.extract import ExtractReport, extract_all
+from pipeline.heap import bound_heap, release_freed
 from pipeline.models import Source
 from pipeline.settings import Settings, load_settings
 from pipeline.store import open_store
@@ -53,14 +54,22 @@ def run_extract(
     progress: Callable[[Source], None] | None = None,
     settings: Settings | None = None,
 ) -> ExtractReport:
-    """Build the named extractors (default: the offline ones) and run them over the store."""
+    """Build the named extractors (default: the offline ones) and run them over the store.
+
+    What a source's embedding freed goes back to the system before the next source (pipeline.heap)."""
     from extractors.registry import build_extractors, embed_config, extractor_classes
 
+    def done(source: Source) -> None:
+        release_freed()
+        if progress:
+            progress(source)
+
+    bound_heap()
     store = open_store(home)
     try:
         service = shared_service(settings or load_settings(), store)
         config = {**embed_config(extractor_classes(), service), "llm": {"model": llm_model, "cache": store.cache("llm")}}
-        return extract_all(store, build_extractors(names, **config), progress)
+        return extract_all(store, build_extractors(names, **config), done)
     finally:
         store.close()
 
@@ -75,12 +84,14 @@ def run_dedupe(settings: Settings, home: Path | None = None, encode: Encode | No
     d = settings.dedupe
     thresholds = Thresholds(d.faq_merge, d.faq_suggest, d.pattern_merge, d.pattern_suggest)
     scorer = duplicate_pair_scorer if d.answer_agreement else questions_only_scorer
+    bound_heap()
     store = open_store(home)
     try:
         service = shared_service(settings, store, encode)
         return dedupe(store, service, service.model_name, thresholds, scorer)
     finally:
         store.close()
+        release_freed()
 
 
 def run_publish(
@@ -93,6 +104,7 @@ def run_publish(
     from pipeline.publish import publish
 
     p = settings.publish
+    bound_heap()
     store = open_store(home)
     try:
         service = shared_service(settings, store, encode)
@@ -103,3 +115,4 @@ def run_publish(
         )  # fmt: skip
     finally:
         store.close()
+        release_freed()
