@@ -36,9 +36,10 @@ class Embedder:
     """Encodes texts to L2-normalised float32 vectors (inner product = cosine): the torch backends.
 
     `bf16=True` is the "torch-bf16" backend: the linear layers' weights are kept in bfloat16 and
-    the forward pass runs under CPU autocast, so the matrix products run in bf16 (on CPUs with
-    AMX or AVX-512 BF16, several times the fp32 rate) while layer norms, softmax and pooling stay
-    fp32 (autocast's fp32 list). Weights cast once at load, not per batch as plain autocast does.
+    the forward pass runs under CPU autocast, so the matrix products and attention run in bf16 (on
+    CPUs with AMX or AVX-512 BF16, several times the fp32 rate) while layer norms and pooling run in
+    fp32 (each residual add brings the products back to fp32). Weights are cast once at load, not
+    per batch as plain autocast would.
     """
 
     def __init__(self, model: str | None = None, batch_size: int = 64, device: str = "cpu", bf16: bool = False) -> None:
