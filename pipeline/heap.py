@@ -7,13 +7,16 @@ own, and a heap (one arena per thread) shrinks by itself only from its top. So e
 the run holding more: on the 30k-message chat of bench/scale_run.py the CLI process grew from
 0.85 GB after its first source to 1.41 GB at the end.
 
-`bound_heap` fixes the threshold at glibc's starting value, so tensors are mapped and unmapped
-whole; `release_freed` (malloc_trim) after each source and stage gives back what the heap freed.
+`bound_heap` fixes the threshold, so tensors above it are mapped and unmapped whole;
+`release_freed` (malloc_trim) after each source and stage gives back what the heap freed.
 Trimming alone kept the process's floor flat but not its peaks (the heap's holes still grew:
-1.10 GB at 10k messages, 1.34 GB at 30k); with the threshold fixed as well, see README
-"Whole run at scale". The price: every large tensor is faulted in afresh, +4 s of system time per
-1,500 texts embedded on this machine (+20 % of the embedding's CPU). Capping the arenas
-(MALLOC_ARENA_MAX=2) changed nothing.
+1.10 GB at 10k messages, 1.34 GB at 30k). The price of the threshold: every tensor above it is
+faulted in afresh. At glibc's starting value (128 KiB) that is nearly every tensor, and with the
+torch-bf16 backend, whose products are fast, the page faults made the 100k-message run cost 572
+CPU s; at 4 MiB (a batch's large activations, such as 64 texts × 32 tokens × 1,536 × 4 bytes = 12.6 MB,
+are still mapped whole; the many small tensors are not) 467 CPU s, with the tree's peak 1.44 GB against 1.33 GB, both under issue 12's 1.5 GB; without a
+fixed threshold 2.87 GB (README "Whole run at scale"). Capping the arenas (MALLOC_ARENA_MAX=2)
+changed nothing.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import functools
 from typing import Any
 
 M_MMAP_THRESHOLD = -3  # <malloc.h>
-MMAP_THRESHOLD = 128 * 1024  # glibc's own starting value; fixing it stops glibc from raising it
+MMAP_THRESHOLD = 4 * 1024 * 1024  # fixing it stops glibc from raising it (to 32 MiB) after a large free
 
 
 @functools.cache
