@@ -202,8 +202,9 @@ def run_bench(groups: tuple[str, ...], sizes: Sizes, quick: bool, echo: Any = No
 def bench_command(quick: bool, only: tuple[str, ...], as_json: bool) -> None:
     """Measure issue 12's figures in one run, each beside its baseline as a ratio.
 
-    The machine's fp32 GEMM rate; embeddings (short questions and 1,000-character posts: onnx-int8
-    and torch against plain SentenceTransformer.encode, cosine to fp32, share of the GEMM rate);
+    The machine's fp32 (and PyTorch's bf16) GEMM rate; embeddings (short questions and 1,000-character
+    posts: torch, torch-bf16 and onnx-int8 against plain SentenceTransformer.encode, cosine to fp32,
+    share of the GEMM rate);
     search at 100k artefacts in-process and over HTTP with 20 clients; the first query after
     `practice serve` starts; Prefect's overhead; and bench/scale_run.py when present. Reads the real
     corpus in ../shared/corpus.
