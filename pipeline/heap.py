@@ -13,10 +13,10 @@ Trimming alone kept the process's floor flat but not its peaks (the heap's holes
 1.10 GB at 10k messages, 1.34 GB at 30k). The price of the threshold: every tensor above it is
 faulted in afresh. At glibc's starting value (128 KiB) that is nearly every tensor, and with the
 torch-bf16 backend, whose products are fast, the page faults made the 100k-message run cost 572
-CPU s; at 4 MiB (a batch's large activations, such as 64 texts × 32 tokens × 1,536 × 4 bytes = 12.6 MB,
-are still mapped whole; the many small tensors are not) 467 CPU s, with the tree's peak 1.44 GB against 1.33 GB, both under issue 12's 1.5 GB; without a
-fixed threshold 2.87 GB (README "Whole run at scale"). Capping the arenas (MALLOC_ARENA_MAX=2)
-changed nothing.
+CPU s. At 4 MiB, a batch's large activations (64 texts × 32 tokens × 1,536 × 4 bytes = 12.6 MB)
+are still mapped whole but the many small tensors are not: 467 CPU s, with the tree's peak at
+1.44 GB against 1.33 GB, both under issue 12's 1.5 GB; without a fixed threshold, 2.87 GB
+(README "Whole run at scale"). Capping the arenas (MALLOC_ARENA_MAX=2) changed nothing.
 """
 
 from __future__ import annotations
